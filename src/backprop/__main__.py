@@ -1,0 +1,5 @@
+"""``python -m backprop``."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,135 @@
+"""Backends: the few functions the op table is written against.
+
+``FLOAT`` follows IEEE 754 where Python's math module raises instead: log(0) is -inf,
+1/0 is inf, sqrt(-1) is nan, exp(1000) is inf. No ValueError, ZeroDivisionError or
+OverflowError ever leaves a primitive, so a bad point gives a non-finite number (and a
+warning naming the node), not a traceback.
+
+``symbolic()`` returns the SymPy backend; SymPy is imported only when it is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+INF = math.inf
+NAN = math.nan
+
+
+def _guard(fn, on_error):
+    """Wrap a math function so that a domain or range error becomes an IEEE value."""
+
+    def safe(a):
+        try:
+            return fn(a)
+        except (ValueError, OverflowError):
+            return on_error(a)
+
+    safe.__name__ = fn.__name__
+    return safe
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return NAN
+        return math.copysign(INF, a) * math.copysign(1.0, b)
+
+
+def _pow(a, b):
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        if a < 0 and float(b).is_integer() and int(b) % 2 == 1:
+            return -INF
+        return INF
+    except ValueError:  # 0 ** negative, or negative ** fraction
+        if a == 0:
+            return INF
+        return NAN
+
+
+def _log(a):
+    if a > 0:
+        return math.log(a)
+    if a == 0:
+        return -INF
+    return NAN
+
+
+def _sigmoid(a):
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    z = math.exp(a)  # never overflows for a < 0
+    return z / (1.0 + z)
+
+
+def _sign(a):
+    return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
+
+
+FLOAT = SimpleNamespace(
+    name="float",
+    div=_div,
+    pow=_pow,
+    log=_log,
+    exp=_guard(math.exp, lambda a: INF),
+    sqrt=_guard(math.sqrt, lambda a: NAN),
+    sin=_guard(math.sin, lambda a: NAN),
+    cos=_guard(math.cos, lambda a: NAN),
+    tan=_guard(math.tan, lambda a: NAN),
+    asin=_guard(math.asin, lambda a: NAN),
+    acos=_guard(math.acos, lambda a: NAN),
+    atan=math.atan,
+    sinh=_guard(math.sinh, lambda a: math.copysign(INF, a)),
+    cosh=_guard(math.cosh, lambda a: INF),
+    tanh=math.tanh,
+    abs=abs,
+    sign=_sign,
+    sigmoid=_sigmoid,
+    relu=lambda a: a if a > 0 else (a if a != a else 0.0),
+    step=lambda a: 1.0 if a > 0 else (NAN if a != a else 0.0),
+)
+
+_symbolic = None
+
+
+def symbolic():
+    """The SymPy backend (built on first use, so that numeric runs never import SymPy)."""
+    global _symbolic
+    if _symbolic is None:
+        import sympy
+
+        def sym_pow(a, b):
+            # 10**10**10 would make SymPy build a ten-billion-digit integer: hand
+            # oversized constant powers to IEEE floats instead.
+            if a.is_Number and b.is_Number and (abs(b) > 256 or abs(a) > 2**64):
+                return sympy.Float(_pow(float(a), float(b)))
+            return a**b
+
+        _symbolic = SimpleNamespace(
+            name="sympy",
+            div=lambda a, b: a / b,
+            pow=sym_pow,
+            log=sympy.log,
+            exp=sympy.exp,
+            sqrt=sympy.sqrt,
+            sin=sympy.sin,
+            cos=sympy.cos,
+            tan=sympy.tan,
+            asin=sympy.asin,
+            acos=sympy.acos,
+            atan=sympy.atan,
+            sinh=sympy.sinh,
+            cosh=sympy.cosh,
+            tanh=sympy.tanh,
+            abs=sympy.Abs,
+            sign=sympy.sign,
+            sigmoid=lambda a: 1 / (1 + sympy.exp(-a)),
+            relu=lambda a: sympy.Piecewise((a, a > 0), (0, True)),
+            step=lambda a: sympy.Piecewise((1, a > 0), (0, True)),
+        )
+    return _symbolic

@@ -1,0 +1,183 @@
+"""The command line: parse arguments, call the logic, render, map errors to exit codes.
+
+Only this module imports typer. Every command returns data from the library and hands it
+to a renderer; ``main`` turns every error into one line on stderr and its exit code, once.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import EXIT_INTERRUPTED, BackpropError, InputError, LimitError
+
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+
+app = typer.Typer(
+    name="backprop",
+    help="A gradient calculator: forward mode, path enumeration and reverse mode on one "
+         "computational graph, checked against SymPy.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"backprop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+) -> None:
+    """backprop: see, check and teach derivatives."""
+
+
+def read_expressions(exprs: list[str], extra: list[str], max_bytes: int) -> list[str]:
+    """EXPR arguments plus -e/--expr ones; ``-`` reads standard input."""
+    texts = []
+    for text in list(exprs) + list(extra):
+        if text == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise LimitError(f"the expression on stdin is over {max_bytes:,} bytes",
+                                 hint="raise the limit with --max-bytes")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InputError(f"stdin is not UTF-8 text (byte {error.start})") from None
+        elif len(text.encode("utf-8", "surrogateescape")) > max_bytes:
+            raise LimitError(f"the expression is over {max_bytes:,} bytes",
+                             hint="raise the limit with --max-bytes")
+        texts.append(text)
+    if not texts:
+        raise InputError("no expression given", hint='try: backprop grad "sin(2*x+y)"')
+    return texts
+
+
+def _nonnegative(name: str, value: float) -> None:
+    if value < 0:
+        raise InputError(f"{name} must not be negative (got {value:g})")
+
+
+GRAD_EPILOG = """Examples:
+
+  backprop grad "sin(2*x+y)"                      formulas
+
+  backprop grad "sin(2*x+y)" --at x=1,y=2         numbers, checked by SymPy
+
+  backprop grad "a = 2*x + y; z = sin(a)" --json  named intermediates, JSON for scripts
+
+  backprop grad "x*y" "x+y" "sin(x)" --at x=1,y=2 a Jacobian
+
+  backprop grad -e "-x^2" --at x=3                an expression starting with '-'
+
+  echo "x^3" | backprop grad - --at x=2           read standard input
+"""
+
+
+@app.command(epilog=GRAD_EPILOG)
+def grad(
+    exprs: Optional[List[str]] = typer.Argument(None, metavar="EXPR...",
+                                                help="Expression(s); '-' reads stdin."),
+    expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
+                                             help="An expression (may start with '-')."),
+    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2."),
+    wrt: Optional[str] = typer.Option(None, "--wrt", help="Variables to differentiate by: x,y."),
+    mode: str = typer.Option("reverse", "--mode", "-m",
+                             help="forward | paths | reverse | all."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    no_check: bool = typer.Option(False, "--no-check", help="Skip the SymPy check."),
+    rtol: float = typer.Option(1e-9, "--rtol", help="Relative tolerance of the check."),
+    atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 4 on a non-finite result."),
+    max_nodes: int = typer.Option(5_000_000, "--max-nodes", help="Refuse larger graphs."),
+    max_depth: int = typer.Option(1_000_000, "--max-depth", help="Refuse deeper graphs."),
+    max_paths: int = typer.Option(1_000_000, "--max-paths",
+                                  help="Refuse path enumeration over this many paths."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes",
+                                  help="Refuse longer expression text."),
+    check_timeout: float = typer.Option(10.0, "--check-timeout",
+                                        help="Seconds the SymPy check may take."),
+) -> None:
+    """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
+    from .parse import parse
+    from .report import Limits, grad as run_grad
+
+    for name, value in (("--max-nodes", max_nodes), ("--max-depth", max_depth),
+                        ("--max-paths", max_paths), ("--max-bytes", max_bytes),
+                        ("--check-timeout", check_timeout), ("--rtol", rtol), ("--atol", atol)):
+        _nonnegative(name, value)
+    limits = Limits(max_nodes, max_depth, max_paths, check_timeout)
+    graph = parse(*read_expressions(exprs or [], expr or [], max_bytes),
+                  max_nodes=max_nodes, max_depth=max_depth)
+    report = run_grad(graph, at=at, wrt=wrt, mode=mode, run_check=not no_check, rtol=rtol,
+                      atol=atol, limits=limits, strict=strict)
+    if json_out:
+        from .render.json_doc import dumps, grad_document
+
+        print(dumps(grad_document(report)))
+    else:
+        from .render.console import make_console, render_grad
+
+        render_grad(report, make_console())
+    if report.check is not None and report.check.status == "fail":
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and map every outcome to an exit code, once."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        app(args=argv, prog_name="backprop", standalone_mode=False)
+        return 0
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.TyperException as error:  # typer's usage errors: bad option, missing value
+        if type(error).__name__ == "NoArgsIsHelpError":
+            print(error.format_message())
+            return 0
+        return _fail(InputError(error.format_message(), hint=_usage_hint(error)))
+    except (KeyboardInterrupt, typer.Abort):
+        print("backprop: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BackpropError as error:
+        if debug:
+            raise
+        return _fail(error)
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug: still one line, unless --debug
+        if debug:
+            raise
+        print(f"backprop: internal error: {type(error).__name__}: {error} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return 70
+
+
+def _usage_hint(error: typer.TyperException) -> str:
+    ctx = getattr(error, "ctx", None)
+    command = ctx.command_path if ctx is not None else "backprop"
+    return f"see '{command} --help'"
+
+
+def _fail(error: BackpropError) -> int:
+    from .render.console import make_console, render_error
+
+    render_error(make_console(stderr=True), error)
+    return error.exit_code
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Errors for people, each with the exit code DESIGN.md assigns to its kind.
+
+The CLI maps every ``BackpropError`` to one line on stderr and its exit code, once.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_LIMIT = 3
+EXIT_NON_FINITE = 4
+EXIT_INTERRUPTED = 130
+
+
+class BackpropError(Exception):
+    """Base error: a message, an optional hint, and where in the input it happened."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None, source: str | None = None,
+                 column: int | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.source = source  # the line of input the column points into
+        self.column = column  # 0-based column in ``source``
+        self.line = line  # 1-based line, for multi-line input
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(BackpropError):
+    """Bad input: usage, parse, spec or point (exit 2)."""
+
+
+class LimitError(BackpropError):
+    """A limit refused the work: size, depth, path count or time (exit 3)."""
+
+    exit_code = EXIT_LIMIT
+
+
+class NonFiniteError(BackpropError):
+    """A non-finite result under --strict (exit 4)."""
+
+    exit_code = EXIT_NON_FINITE

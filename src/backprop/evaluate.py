@@ -1,0 +1,44 @@
+"""The primal pass: every node's value, in topological order, on a chosen backend.
+
+Evaluation also finds the nodes whose value is not finite, so that callers can warn with
+the node's name (IEEE results, never an exception).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from .backends import FLOAT
+from .graph import Graph
+from .ops import OPS
+
+
+def evaluate(graph: Graph, point: Mapping[str, Any], backend=FLOAT,
+             constant=None) -> list[Any]:
+    """Values of all nodes at ``point`` (input name -> value).
+
+    ``constant(node)`` gives a const node's value on this backend (floats by default).
+    """
+    constant = constant or (lambda node: node.const)
+    values: list[Any] = [None] * len(graph.nodes)
+    for i, node in enumerate(graph.nodes):
+        if node.op == "input":
+            values[i] = point[node.label]
+        elif node.op == "const":
+            values[i] = constant(node)
+        else:
+            values[i] = OPS[node.op].value(backend, *(values[a] for a in node.args))
+    return values
+
+
+def local_partials(graph: Graph, values: list[Any], i: int, backend=FLOAT) -> tuple:
+    """d(node i)/d(each argument), from the op table, at the stored values."""
+    node = graph.nodes[i]
+    return OPS[node.op].partials(backend, values[i], *(values[a] for a in node.args))
+
+
+def non_finite(graph: Graph, values: list[float]) -> list[int]:
+    """Ids of the op nodes whose value is inf or nan, first ones first."""
+    return [i for i, v in enumerate(values)
+            if graph.nodes[i].args and isinstance(v, float) and not math.isfinite(v)]

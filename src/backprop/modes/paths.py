@@ -1,0 +1,148 @@
+"""Naive path enumeration: d out / d x = sum over paths of the product of local partials.
+
+Exponential in depth on purpose (seed 003's layered graph has 2^L paths): it shows why the
+other two modes exist. Before walking anything, a dynamic program counts the paths and the
+multiplications exactly (Python ints), so a job over ``max_paths`` is refused at once with
+its exact size instead of hanging. The walk itself uses an explicit stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..backends import FLOAT
+from ..counts import Counts
+from ..errors import LimitError
+from ..evaluate import local_partials
+from . import ModeResult
+
+DEFAULT_MAX_PATHS = 1_000_000
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    """Exact cost of enumerating, known before walking a single path."""
+
+    paths: int  # over every output and every wrt input
+    edge_visits: int  # sum of path lengths
+    edges: int  # distinct edges lying on some path (each partial evaluated once)
+    pairs: int  # (output, input) pairs joined by at least one path
+    longest: int  # edges on the longest path
+    trivial: int = 0  # paths of no edges (an output that is itself an input)
+
+    @property
+    def multiplications(self) -> int:
+        """A path of k >= 1 edges multiplies k - 1 times; an empty path costs nothing."""
+        return self.edge_visits - (self.paths - self.trivial)
+
+    @property
+    def additions(self) -> int:
+        return self.paths - self.pairs
+
+
+def plan(graph, wrt) -> PathPlan:
+    """Count paths, path lengths and edges with two dynamic programs per output."""
+    nodes = graph.nodes
+    is_source = graph.depends_on(wrt)
+    # from_inputs[i]: paths from any wrt input to node i; longest[i]: edges on the longest.
+    from_inputs = [0] * len(nodes)
+    longest = [0] * len(nodes)
+    for w in wrt:
+        from_inputs[w] = 1
+    for i, node in enumerate(nodes):
+        if node.args and is_source[i]:
+            from_inputs[i] = sum(from_inputs[a] for a in node.args)
+            longest[i] = 1 + max(longest[a] for a in node.args if is_source[a])
+    paths = visits = pairs = deepest = trivial = 0
+    on_some_path: set[int] = set()
+    for out in graph.outputs:
+        to_output = graph.paths_to(out)
+        paths += sum(to_output[w] for w in wrt)
+        pairs += sum(1 for w in wrt if to_output[w])
+        trivial += out in wrt
+        deepest = max(deepest, longest[out] if is_source[out] else 0)
+        for i in range(out, -1, -1):
+            if to_output[i] and is_source[i] and nodes[i].args:
+                on_some_path.add(i)
+                visits += to_output[i] * sum(from_inputs[a] for a in nodes[i].args)
+    edges = sum(1 for i in on_some_path for a in nodes[i].args if from_inputs[a])
+    return PathPlan(paths, visits, edges, pairs, deepest, trivial)
+
+
+def check_limit(path_plan: PathPlan, max_paths: int) -> None:
+    if path_plan.paths > max_paths:
+        raise LimitError(
+            f"path enumeration would walk {path_plan.paths:,} paths "
+            f"({path_plan.multiplications:,} multiplications), over --max-paths {max_paths:,}",
+            hint="use --mode reverse (one sweep), or raise --max-paths")
+
+
+@dataclass(frozen=True)
+class Path:
+    """One input-to-output path: its nodes (input first) and the partial on each edge."""
+
+    output: int
+    nodes: tuple[int, ...]
+    partials: tuple
+
+    def product(self):
+        result = self.partials[0]
+        for p in self.partials[1:]:
+            result = result * p
+        return result
+
+
+def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
+    """Every path from a wrt input to each output, walked backwards with an explicit stack."""
+    nodes = graph.nodes
+    targets = set(wrt)
+    is_source = graph.depends_on(wrt)
+    cache = {} if cache is None else cache
+    for out in graph.outputs:
+        if not is_source[out]:
+            continue
+        if out in targets:  # the output is an input itself: one path of no edges
+            yield Path(out, (out,), (1,))
+        # stack frames: (node, index of the next argument to try)
+        stack, trail, factors = [[out, 0]], [out], []
+        while stack:
+            frame = stack[-1]
+            node_id, k = frame
+            args = nodes[node_id].args
+            if k == len(args):
+                stack.pop()
+                trail.pop()
+                if factors:
+                    factors.pop()
+                continue
+            frame[1] = k + 1
+            arg = args[k]
+            if not is_source[arg]:
+                continue
+            if node_id not in cache:
+                cache[node_id] = local_partials(graph, values, node_id, backend)
+            factors.append(cache[node_id][k])
+            trail.append(arg)
+            if arg in targets:
+                yield Path(out, tuple(reversed(trail)), tuple(reversed(factors)))
+            stack.append([arg, 0])
+
+
+def paths(graph, values, wrt, backend=FLOAT, max_paths: int = DEFAULT_MAX_PATHS) -> ModeResult:
+    path_plan = plan(graph, wrt)
+    check_limit(path_plan, max_paths)
+    column = {w: k for k, w in enumerate(wrt)}
+    row_of = {out: o for o, out in enumerate(graph.outputs)}
+    sums: dict[tuple[int, int], object] = {}
+    cache: dict[int, tuple] = {}
+    for path in iter_paths(graph, values, wrt, backend, cache):
+        key = (row_of[path.output], column[path.nodes[0]])
+        product = path.product()
+        sums[key] = sums[key] + product if key in sums else product
+    jacobian = [[sums.get((o, k), 0) for k in range(len(wrt))] for o in range(len(graph.outputs))]
+    counts = Counts("paths", sweeps=0, primitive_evals=sum(1 for n in graph.nodes if n.args),
+                    partial_evals=path_plan.edges, multiplications=path_plan.multiplications,
+                    additions=path_plan.additions, paths=path_plan.paths,
+                    peak_values=len(graph.nodes) + path_plan.edges + path_plan.longest + 1)
+    return ModeResult("paths", jacobian, counts)

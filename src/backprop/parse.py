@@ -1,0 +1,300 @@
+"""The expression language: our own tokenizer and an iterative precedence parser.
+
+Nothing here calls eval, exec, compile, ast, sympify or parse_expr, and nothing recurses:
+operators and operands live on two explicit stacks (shunting-yard), so a sum of a million
+terms parses in linear time and a hundred thousand nested parentheses cost only memory.
+
+Grammar (docs/expressions.md): statements separated by ``;`` or newlines, each either
+``name = expr`` or a bare ``expr``; the last one is the output. Precedence, loosest first:
+``+ -``, ``* /``, unary ``- +``, ``** ^`` (right-associative, so ``-x**2`` is ``-(x**2)``
+and ``2**-x`` is ``2**(-x)``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import InputError, LimitError
+from .graph import Graph, GraphBuilder
+from .ops import CONSTANTS, FUNCTIONS
+
+DEFAULT_MAX_NODES = 5_000_000
+DEFAULT_MAX_DEPTH = 1_000_000
+
+_TOKEN = re.compile(
+    r"(?P<ws>[ \t\r]+)"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
+    r"|(?P<op>\*\*|[-+*/^(),;=\n])"
+    r"|(?P<bad>.)",
+    re.S,
+)
+
+_BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2), "/": ("div", 2),
+           "**": ("pow", 4), "^": ("pow", 4)}
+_UNARY_PRECEDENCE = 3
+_CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
+
+_BAD_CHAR_HINTS = {
+    ".": "attribute access is not part of the language; numbers are written 0.5 or .5",
+    "'": "strings are not part of the language",
+    '"': "strings are not part of the language",
+    "[": "subscripts are not part of the language; name each variable (x_1, x_2)",
+    "{": "use parentheses for grouping",
+    ":": "lambdas, slices and annotations are not part of the language",
+    "<": "comparisons are not part of the language",
+    ">": "comparisons are not part of the language",
+    "!": "comparisons are not part of the language",
+    "%": "the operators are + - * / ** ^",
+    "&": "boolean operators are not part of the language",
+    "|": "boolean operators are not part of the language",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "num", "name", "op", "end"
+    text: str
+    line: int  # 1-based
+    col: int  # 0-based, within the line
+    adjacent: bool  # no whitespace between this token and the previous one
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens, rejecting any character outside the language."""
+    tokens: list[Token] = []
+    line, line_start, prev_end = 1, 0, -1
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        start = m.start()
+        if kind == "bad":
+            ch = m.group()
+            hint = _BAD_CHAR_HINTS.get(ch, "names are ASCII letters, digits and _" if ch.isalpha()
+                                       else "the language has numbers, names, + - * / ** ^, "
+                                           "parentheses, function calls, = and ;")
+            raise _error(text, line, line_start, start, f"unexpected character {ch!r}", hint)
+        tokens.append(Token(kind, m.group(), line, start - line_start, start == prev_end))
+        prev_end = m.end()
+        if m.group() == "\n":
+            line, line_start = line + 1, m.end()
+    tokens.append(Token("end", "", line, len(text) - line_start, False))
+    return tokens
+
+
+def _source_line(text: str, line_start: int) -> str:
+    end = text.find("\n", line_start)
+    return text[line_start:] if end < 0 else text[line_start:end]
+
+
+def _error(text, line, line_start, pos, message, hint=None, cls=InputError):
+    return cls(message, hint=hint, source=_source_line(text, line_start)[:400],
+               column=pos - line_start, line=line if "\n" in text else None)
+
+
+class _Parser:
+    """One pass over the tokens with an operand stack and an operator stack."""
+
+    def __init__(self, text: str, builder: GraphBuilder, max_nodes: int, max_depth: int):
+        self.text = text
+        self.builder = builder
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.tokens = tokenize(text)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.bound: dict[str, int] = {}  # statement names
+        self.depth: dict[int, int] = {}  # graph depth of each node built here
+
+    def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
+        start = self.line_starts[tok.line - 1]
+        return _error(self.text, tok.line, start, start + tok.col, message, hint, cls)
+
+    def parse(self) -> tuple[int, str]:
+        """Parse every statement; return the output node and its name."""
+        tokens, pos = self.tokens, 0
+        output = name = None
+        while tokens[pos].kind != "end":
+            tok = tokens[pos]
+            if tok.text in (";", "\n"):
+                pos += 1
+                continue
+            if output is not None and name is None:
+                raise self.fail(tok, "only the last statement may be a bare expression",
+                                "name it: a = ...")
+            target = None
+            if tok.kind == "name" and tokens[pos + 1].text == "=":
+                target = self.check_target(tok)
+                pos += 2
+            start = tok if target is None else tokens[pos]
+            output, pos = self.expression(pos)
+            if target is not None:
+                self.bound[target] = output
+                self.builder.label(output, target)
+            name = target
+            if name is None:
+                end_tok = tokens[pos]
+                name = self.text[self.offset(start):self.offset(end_tok)].strip()
+        if output is None:
+            raise self.fail(tokens[pos], "empty expression", "try: backprop grad \"sin(2*x+y)\"")
+        return output, name
+
+    def offset(self, tok: Token) -> int:
+        return self.line_starts[tok.line - 1] + tok.col
+
+    def check_target(self, tok: Token) -> str:
+        name = tok.text
+        if name in FUNCTIONS or name in CONSTANTS:
+            raise self.fail(tok, f"cannot assign to {name!r}: it is a built-in name")
+        if name in self.bound:
+            raise self.fail(tok, f"{name!r} is already defined", "each name is assigned once")
+        if self.builder.has_input(name):
+            raise self.fail(tok, f"{name!r} is used as an input before this definition",
+                            "define a name before using it")
+        return name
+
+    def node(self, tok: Token, op: str, *args: int) -> int:
+        node_id = self.builder.apply(op, *args)
+        depth = 1 + max(self.depth.get(a, 0) for a in args)
+        if depth > self.max_depth:
+            raise self.fail(tok, f"the expression is {depth:,} operations deep, over the "
+                                 f"limit of {self.max_depth:,}", "raise it with --max-depth",
+                            LimitError)
+        self.depth[node_id] = depth
+        if len(self.builder) > self.max_nodes:
+            raise self.fail(tok, f"the graph has over {self.max_nodes:,} nodes",
+                            "raise the limit with --max-nodes", LimitError)
+        return node_id
+
+    def expression(self, pos: int) -> tuple[int, int]:
+        """Parse one expression starting at tokens[pos]; stop at ; newline or end."""
+        tokens = self.tokens
+        operands: list[int] = []
+        operators: list[tuple] = []  # (kind, payload, precedence, token)
+        expect_operand = True
+        while True:
+            tok = tokens[pos]
+            text = tok.text
+            if expect_operand:
+                if tok.kind == "num":
+                    operands.append(self.number(tok))
+                    expect_operand = False
+                elif tok.kind == "name":
+                    following = tokens[pos + 1]
+                    if text in FUNCTIONS:
+                        if following.text != "(":
+                            raise self.fail(tok, f"{text} is a function", f"write {text}(...)")
+                        operators.append(("call", text, 0, tok))
+                        pos += 1
+                    elif following.text == "(" and following.adjacent:
+                        raise self.fail(tok, f"unknown function {text!r}",
+                                        "functions: " + ", ".join(FUNCTIONS))
+                    else:
+                        operands.append(self.name(tok))
+                        expect_operand = False
+                elif text == "(":
+                    operators.append(("paren", None, 0, tok))
+                elif text in ("-", "+"):
+                    operators.append(("unary", text, _UNARY_PRECEDENCE, tok))
+                elif text == ")" and operators and operators[-1][0] == "call" \
+                        and tokens[pos - 1].text == "(":
+                    fn = operators[-1][1]
+                    raise self.fail(tok, f"{fn}() needs an argument", f"write {fn}(x)")
+                elif tok.kind == "end" or text in (";", "\n"):
+                    raise self.fail(tok, "the expression ends too early",
+                                    "finish it with a number, a name or (...)")
+                else:
+                    raise self.fail(tok, f"expected a number, a name or '(', found {text!r}")
+            else:
+                if text in _BINARY:
+                    op, prec = _BINARY[text]
+                    right_assoc = prec == 4
+                    while operators and operators[-1][0] in ("binary", "unary") and (
+                        operators[-1][2] > prec or (operators[-1][2] == prec and not right_assoc)
+                    ):
+                        self.reduce(operators.pop(), operands)
+                    operators.append(("binary", op, prec, tok))
+                    expect_operand = True
+                elif text == ")":
+                    while operators and operators[-1][0] in ("binary", "unary"):
+                        self.reduce(operators.pop(), operands)
+                    if not operators:
+                        raise self.fail(tok, "unmatched ')'")
+                    kind, fn, _, open_tok = operators.pop()
+                    if kind == "call":
+                        operands.append(self.node(open_tok, fn, operands.pop()))
+                elif text == ",":
+                    call = next((o for o in reversed(operators) if o[0] in ("call", "paren")), None)
+                    if call is not None and call[0] == "call":
+                        raise self.fail(tok, f"{call[1]} takes 1 argument")
+                    raise self.fail(tok, "unexpected ','", "arguments are separated by ',' only "
+                                                           "inside a call")
+                elif tok.kind == "end" or text in (";", "\n"):
+                    while operators:
+                        entry = operators.pop()
+                        if entry[0] in ("paren", "call"):
+                            raise self.fail(entry[3], "'(' is never closed", "add a ')'")
+                        self.reduce(entry, operands)
+                    return operands[-1], pos
+                elif text == "=":
+                    raise self.fail(tok, "unexpected '='",
+                                    "assignments look like: name = expression")
+                else:
+                    prev = tokens[pos - 1]
+                    hint = None
+                    if tok.adjacent and prev.kind == "num":
+                        hint = f"write {prev.text}*{text}"
+                    raise self.fail(tok, f"missing operator before {text!r}", hint)
+            pos += 1
+
+    def reduce(self, entry: tuple, operands: list[int]) -> None:
+        kind, op, _, tok = entry
+        if kind == "unary":
+            if op == "-":
+                operand = operands.pop()
+                node = self.builder.node(operand)
+                if node.op == "const" and not node.label.startswith("-"):
+                    operands.append(self.builder.const(-node.const, "-" + node.label))
+                else:
+                    operands.append(self.node(tok, "neg", operand))
+            return
+        right = operands.pop()
+        left = operands.pop()
+        operands.append(self.node(tok, op, left, right))
+
+    def number(self, tok: Token) -> int:
+        value = float(tok.text)
+        if math.isinf(value):
+            raise self.fail(tok, f"the number {tok.text[:20]}{'...' if len(tok.text) > 20 else ''} "
+                                 "is too large for a double (over 1.8e308)")
+        return self.builder.const(value, tok.text)
+
+    def name(self, tok: Token) -> int:
+        text = tok.text
+        if text in self.bound:
+            return self.bound[text]
+        if text in _CONSTANT_VALUES:
+            return self.builder.const(_CONSTANT_VALUES[text], text)
+        if text.startswith("__"):
+            raise self.fail(tok, f"names may not start with '__': {text!r}")
+        return self.builder.input(text)
+
+
+def parse_into(builder: GraphBuilder, text: str, *, max_nodes: int = DEFAULT_MAX_NODES,
+               max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[int, str]:
+    """Parse ``text`` into ``builder``; return (output node id, output name)."""
+    return _Parser(text, builder, max_nodes, max_depth).parse()
+
+
+def parse(*texts: str, max_nodes: int = DEFAULT_MAX_NODES,
+          max_depth: int = DEFAULT_MAX_DEPTH) -> Graph:
+    """Parse one or more expressions into one graph (several outputs make a Jacobian)."""
+    builder = GraphBuilder()
+    outputs, names = [], []
+    for text in texts:
+        out, name = parse_into(builder, text, max_nodes=max_nodes, max_depth=max_depth)
+        outputs.append(out)
+        names.append(name)
+    return builder.build(outputs, names)

@@ -1,0 +1,1 @@
+"""Rendering: reports in, text out. Only this package imports rich."""

@@ -1,0 +1,164 @@
+"""The terminal view of reports (rich). Colour only on a terminal, never with NO_COLOR."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..counts import FIELDS
+
+COUNT_HEADERS = {"sweeps": "sweeps", "primitive_evals": "prims", "partial_evals": "partials",
+                 "multiplications": "mults", "additions": "adds", "paths": "paths",
+                 "peak_values": "peak"}
+
+
+def new_table(title: str) -> Table:
+    """The house style: a title on the left and light rules, so tables fit 80 columns."""
+    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                 pad_edge=False)
+
+
+def make_console(stderr: bool = False) -> Console:
+    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+def fmt(value: Any) -> str:
+    """Numbers to the last digit (shortest round-trip repr); anything else as text."""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def counts_table(results: dict, timings: dict | None = None, title: str = "Cost") -> Table:
+    table = new_table(title)
+    table.add_column("mode", no_wrap=True)
+    for name in FIELDS:
+        table.add_column(COUNT_HEADERS[name], justify="right", no_wrap=True)
+    if timings is not None:
+        table.add_column("time", justify="right", no_wrap=True)
+    for mode, result in results.items():
+        counts = result.counts
+        cells = [mode] + ["-" if getattr(counts, f) is None else f"{getattr(counts, f):,}"
+                          for f in FIELDS]
+        if timings is not None:
+            cells.append(fmt_seconds(timings.get(mode)))
+        table.add_row(*cells)
+    return table
+
+
+def render_check(console: Console, check) -> None:
+    if check is None:
+        console.print("[dim]check: skipped (--no-check)[/dim]")
+        return
+    if check.status == "pass":
+        error = f" (largest difference {check.max_error:.3g})" if check.max_error is not None \
+            else ""
+        console.print(f"[green]✓ check passed[/green]: {escape(check.method)}{error}")
+    elif check.status == "fail":
+        console.print(f"[red]✗ check FAILED[/red]: {escape(check.reason)}  "
+                      f"[dim]({escape(check.method)})[/dim]")
+    else:
+        console.print(f"[yellow]- check skipped[/yellow]: {escape(check.reason)}")
+
+
+def render_warnings(console: Console, warnings: list[str]) -> None:
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+
+
+def render_grad(report, console: Console) -> None:
+    graph = report.graph
+    names = ", ".join(graph.input_names)
+    single = len(graph.outputs) == 1
+    if report.text is not None:
+        console.print(f"[bold]f({escape(names)})[/bold] = {escape(report.text)}")
+    elif not single:
+        outputs = ", ".join(graph.output_names)
+        console.print(f"[bold]f({escape(names)})[/bold] = ({escape(outputs[:2000])})")
+    else:
+        console.print(f"[bold]f({escape(names[:200])})[/bold]: {len(graph):,} nodes, "
+                      f"{graph.edge_count:,} edges")
+    if report.point is not None:
+        where = ", ".join(f"{k} = {fmt(v)}" for k, v in report.point.items())
+        values = ", ".join(fmt(v) for v in report.output_values)
+        console.print(f"at {escape(where[:500])}:  f = {values}")
+    console.print()
+    if single:
+        console.print(_gradient_table(report))
+    else:
+        console.print(_jacobian_table(report))
+    agreement = report.agreement()
+    if agreement is not None:
+        console.print(f"modes agree: largest relative difference {agreement:.3g}")
+    console.print()
+    console.print(counts_table(report.results, report.timings))
+    render_warnings(console, report.warnings)
+    render_check(console, report.check)
+
+
+def _gradient_table(report) -> Table:
+    numeric = report.point is not None
+    table = new_table("Gradient")
+    table.add_column("∂f/∂", no_wrap=True)
+    if numeric:
+        for mode in report.results:
+            table.add_column(mode if len(report.results) > 1 else "value", justify="right",
+                             no_wrap=True)
+    if report.formulas is not None:
+        table.add_column("formula", overflow="fold")
+    for k, name in enumerate(report.wrt):
+        cells = [name]
+        if numeric:
+            cells += [fmt(result.jacobian[0][k]) for result in report.results.values()]
+        if report.formulas is not None:
+            cells.append(escape(str(report.formulas[0][k])))
+        table.add_row(*cells)
+    return table
+
+
+def _jacobian_table(report) -> Table:
+    numeric = report.point is not None
+    table = new_table("Jacobian")
+    table.add_column("output", overflow="fold")
+    for name in report.wrt:
+        table.add_column(f"∂/∂{name}", justify="right" if numeric else "left",
+                         overflow="fold")
+    for o, row in enumerate(report.jacobian):
+        cells = []
+        for k, value in enumerate(row):
+            text = fmt(value) if numeric else str(value)
+            if numeric and report.formulas is not None:
+                text += f"\n[dim]{escape(str(report.formulas[o][k]))}[/dim]"
+            cells.append(text if numeric else escape(text))
+        table.add_row(escape(report.graph.output_names[o]), *cells)
+    return table
+
+
+def render_error(console: Console, error) -> None:
+    """One line, ``backprop: error: <what>``, then the caret and the hint where known."""
+    where = f"line {error.line}, column {error.column + 1}: " if error.line else ""
+    console.print(f"backprop: error: {escape(where + error.message)}")
+    if error.source is not None and error.column is not None:
+        source, column = error.source, error.column
+        if column > 60:  # keep the caret on screen in a long line
+            source, column = "..." + source[column - 40:], 43
+        console.print("  " + escape(source[:column + 40]))
+        console.print("  " + " " * column + "^")
+    if error.hint:
+        console.print(f"  hint: {escape(error.hint)}")
