@@ -70,19 +70,35 @@ def _nonnegative(name: str, value: float) -> None:
         raise InputError(f"{name} must not be negative (got {value:g})")
 
 
-GRAD_EPILOG = """Examples:
+# Limits shared by every command that builds a graph (docs/errors.md lists the defaults).
+MAX_NODES = typer.Option(5_000_000, "--max-nodes", help="Refuse graphs with more nodes.")
+MAX_DEPTH = typer.Option(1_000_000, "--max-depth", help="Refuse deeper graphs.")
+MAX_PATHS = typer.Option(1_000_000, "--max-paths",
+                         help="Refuse path enumeration over this many paths.")
+MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", help="Refuse longer input text.")
+CHECK_TIMEOUT = typer.Option(10.0, "--check-timeout", help="Seconds the SymPy check may take.")
 
-  backprop grad "sin(2*x+y)"                      formulas
 
-  backprop grad "sin(2*x+y)" --at x=1,y=2         numbers, checked by SymPy
+def make_limits(max_nodes: int, max_depth: int, max_paths: int, max_bytes: int,
+                check_timeout: float):
+    """Validate the limit options once for every command."""
+    from .report import Limits
 
-  backprop grad "a = 2*x + y; z = sin(a)" --json  named intermediates, JSON for scripts
+    for name, value in (("--max-nodes", max_nodes), ("--max-depth", max_depth),
+                        ("--max-paths", max_paths), ("--max-bytes", max_bytes),
+                        ("--check-timeout", check_timeout)):
+        _nonnegative(name, value)
+    return Limits(max_nodes, max_depth, max_paths, check_timeout)
 
-  backprop grad "x*y" "x+y" "sin(x)" --at x=1,y=2 a Jacobian
 
-  backprop grad -e "-x^2" --at x=3                an expression starting with '-'
-
-  echo "x^3" | backprop grad - --at x=2           read standard input
+GRAD_EPILOG = """\b
+Examples:
+  backprop grad "sin(2*x+y)"                       formulas
+  backprop grad "sin(2*x+y)" --at x=1,y=2          numbers, checked by SymPy
+  backprop grad "a = 2*x + y; z = sin(a)" --json   named intermediates, JSON
+  backprop grad "x*y" "x+y" "sin(x)" --at x=1,y=2  a Jacobian
+  backprop grad -e "-x^2" --at x=3                 an expression starting with -
+  echo "x^3" | backprop grad - --at x=2            read standard input
 """
 
 
@@ -101,26 +117,21 @@ def grad(
     rtol: float = typer.Option(1e-9, "--rtol", help="Relative tolerance of the check."),
     atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 on a non-finite result."),
-    max_nodes: int = typer.Option(5_000_000, "--max-nodes", help="Refuse larger graphs."),
-    max_depth: int = typer.Option(1_000_000, "--max-depth", help="Refuse deeper graphs."),
-    max_paths: int = typer.Option(1_000_000, "--max-paths",
-                                  help="Refuse path enumeration over this many paths."),
-    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes",
-                                  help="Refuse longer expression text."),
-    check_timeout: float = typer.Option(10.0, "--check-timeout",
-                                        help="Seconds the SymPy check may take."),
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+    max_paths: int = MAX_PATHS,
+    max_bytes: int = MAX_BYTES,
+    check_timeout: float = CHECK_TIMEOUT,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
-    from .parse import parse
-    from .report import Limits, grad as run_grad
+    from .load import load_graph
+    from .report import grad as run_grad
 
-    for name, value in (("--max-nodes", max_nodes), ("--max-depth", max_depth),
-                        ("--max-paths", max_paths), ("--max-bytes", max_bytes),
-                        ("--check-timeout", check_timeout), ("--rtol", rtol), ("--atol", atol)):
-        _nonnegative(name, value)
-    limits = Limits(max_nodes, max_depth, max_paths, check_timeout)
-    graph = parse(*read_expressions(exprs or [], expr or [], max_bytes),
-                  max_nodes=max_nodes, max_depth=max_depth)
+    _nonnegative("--rtol", rtol)
+    _nonnegative("--atol", atol)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
+                       max_nodes=max_nodes, max_depth=max_depth)
     report = run_grad(graph, at=at, wrt=wrt, mode=mode, run_check=not no_check, rtol=rtol,
                       atol=atol, limits=limits, strict=strict)
     if json_out:
