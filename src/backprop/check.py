@@ -120,6 +120,10 @@ def check(graph: Graph, wrt: list[str], jacobian: list[list], point: dict | None
     except RecursionError:
         return CheckResult("skipped", method, "the expression is too deep for SymPy",
                            checked=checked)
+    except (ArithmeticError, ValueError, TypeError) as error:
+        why = str(error) or type(error).__name__
+        return CheckResult("skipped", method, f"SymPy could not evaluate it ({why})",
+                           checked=checked)
 
 
 def _references(graph: Graph, checked: list[str]):
@@ -132,10 +136,11 @@ def _references(graph: Graph, checked: list[str]):
             yield o, name, sympy.diff(exprs[out], symbols[name]), symbols
 
 
-def _to_float(value) -> float:
+def _evalf(expr, subs) -> float:
+    """SymPy's value at a point as a float; nan where SymPy cannot give a real number."""
     try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
+        return float(expr.evalf(30, subs=subs))
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
         return math.nan
 
 
@@ -146,7 +151,7 @@ def _check_numeric(graph, wrt, checked, jacobian, point, rtol, atol, method) -> 
     skipped = 0
     for o, name, reference, symbols in _references(graph, checked):
         subs = {symbols[k]: sympy.Float(v, 30) for k, v in point.items() if k in symbols}
-        expected = _to_float(reference.evalf(30, subs=subs))
+        expected = _evalf(reference, subs)
         ours = float(jacobian[o][wrt.index(name)])
         if not (math.isfinite(expected) and math.isfinite(ours)):
             if not (math.isnan(expected) and math.isnan(ours)) and expected != ours:
@@ -175,10 +180,10 @@ def _check_symbolic(graph, wrt, checked, jacobian, rtol, atol, method) -> CheckR
         compared = 0
         for _ in range(12):
             subs = {s: sympy.Float(rng.uniform(0.1, 0.9), 30) for s in symbols.values()}
-            value = _to_float(difference.evalf(30, subs=subs))
+            value = _evalf(difference, subs)
             if math.isfinite(value):
                 compared += 1
-                scale = abs(_to_float(reference.evalf(30, subs=subs)))
+                scale = abs(_evalf(reference, subs))
                 if abs(value) > atol + rtol * scale:
                     return CheckResult("fail", method, f"d/d{name} differs from SymPy's "
                                                        f"{reference} by {value:g} at a sample "

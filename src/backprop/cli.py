@@ -72,7 +72,7 @@ def _nonnegative(name: str, value: float) -> None:
 
 # Limits shared by every command that builds a graph (docs/errors.md lists the defaults).
 MAX_NODES = typer.Option(5_000_000, "--max-nodes", help="Refuse graphs with more nodes.")
-MAX_DEPTH = typer.Option(1_000_000, "--max-depth", help="Refuse deeper graphs.")
+MAX_DEPTH = typer.Option(5_000_000, "--max-depth", help="Refuse deeper graphs.")
 MAX_PATHS = typer.Option(1_000_000, "--max-paths",
                          help="Refuse path enumeration over this many paths.")
 MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", help="Refuse longer input text.")

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import InputError, LimitError
 from .graph import Graph, GraphBuilder
 from .ops import CONSTANTS, FUNCTIONS
 
 DEFAULT_MAX_NODES = 5_000_000
-DEFAULT_MAX_DEPTH = 1_000_000
+DEFAULT_MAX_DEPTH = 5_000_000
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r]+)"
@@ -53,8 +53,7 @@ _BAD_CHAR_HINTS = {
 }
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "num", "name", "op", "end"
     text: str
     line: int  # 1-based
@@ -106,7 +105,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.bound: dict[str, int] = {}  # statement names
-        self.depth: dict[int, int] = {}  # graph depth of each node built here
+        self.depth: list[int] = []  # graph depth of each node of the builder
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
         start = self.line_starts[tok.line - 1]
@@ -116,12 +115,13 @@ class _Parser:
         """Parse every statement; return the output node and its name."""
         tokens, pos = self.tokens, 0
         output = name = None
+        bare = False  # the previous statement was a bare expression
         while tokens[pos].kind != "end":
             tok = tokens[pos]
             if tok.text in (";", "\n"):
                 pos += 1
                 continue
-            if output is not None and name is None:
+            if bare:
                 raise self.fail(tok, "only the last statement may be a bare expression",
                                 "name it: a = ...")
             target = None
@@ -133,8 +133,8 @@ class _Parser:
             if target is not None:
                 self.bound[target] = output
                 self.builder.label(output, target)
-            name = target
-            if name is None:
+            name, bare = target, target is None
+            if bare:
                 end_tok = tokens[pos]
                 name = self.text[self.offset(start):self.offset(end_tok)].strip()
         if output is None:
@@ -157,12 +157,14 @@ class _Parser:
 
     def node(self, tok: Token, op: str, *args: int) -> int:
         node_id = self.builder.apply(op, *args)
-        depth = 1 + max(self.depth.get(a, 0) for a in args)
+        depths = self.depth
+        depths.extend([0] * (len(self.builder) - len(depths)))  # leaves added meanwhile
+        depth = 1 + (depths[args[0]] if len(args) == 1 else max(depths[args[0]], depths[args[1]]))
         if depth > self.max_depth:
             raise self.fail(tok, f"the expression is {depth:,} operations deep, over the "
                                  f"limit of {self.max_depth:,}", "raise it with --max-depth",
                             LimitError)
-        self.depth[node_id] = depth
+        depths[node_id] = depth
         if len(self.builder) > self.max_nodes:
             raise self.fail(tok, f"the graph has over {self.max_nodes:,} nodes",
                             "raise the limit with --max-nodes", LimitError)

@@ -27,7 +27,7 @@ MODE_CHOICES = (*MODES, "all")
 @dataclass
 class Limits:
     max_nodes: int = 5_000_000
-    max_depth: int = 1_000_000
+    max_depth: int = 5_000_000
     max_paths: int = DEFAULT_MAX_PATHS
     check_timeout: float = 10.0
 

@@ -1,0 +1,51 @@
+"""The check must be able to fail: it compares against SymPy's diff, not against itself."""
+
+from __future__ import annotations
+
+import sympy
+
+from backprop.check import check, symbols_for
+from backprop.parse import parse
+
+
+def test_check_passes_a_correct_gradient_at_a_point():
+    graph = parse("sin(2*x+y)")
+    import math
+    result = check(graph, ["x", "y"], [[2 * math.cos(4), math.cos(4)]], {"x": 1.0, "y": 2.0})
+    assert result.status == "pass"
+    assert result.max_error < 1e-15
+
+
+def test_check_fails_a_wrong_number():
+    graph = parse("sin(2*x+y)")
+    result = check(graph, ["x", "y"], [[1.0, 2.0]], {"x": 1.0, "y": 2.0})
+    assert result.status == "fail"
+    assert "dx" in result.reason
+
+
+def test_check_fails_a_wrong_formula_and_passes_a_right_one():
+    graph = parse("x*sin(x)")
+    x = symbols_for(graph)["x"]
+    assert check(graph, ["x"], [[sympy.cos(x)]], None).status == "fail"
+    right = sympy.sin(x) + x * sympy.cos(x)
+    assert check(graph, ["x"], [[right]], None).status == "pass"
+
+
+def test_check_times_out_and_says_so():
+    text = "+".join(f"sin(x{i}*x{i+1})^{i % 7 + 2}" for i in range(3000))
+    graph = parse(text)
+    names = list(graph.input_names)
+    result = check(graph, names, [[0.0] * len(names)], {n: 0.5 for n in names}, timeout=0.05)
+    assert result.status == "skipped"
+    assert "did not finish" in result.reason
+
+
+def test_check_samples_variables_on_large_graphs():
+    text = "+".join(f"x{i}*x{i+1}" for i in range(40))
+    graph = parse(text)
+    names = list(graph.input_names)
+    point = {n: 1.0 for n in names}
+    gradient = [[2.0 if 0 < k < 40 else 1.0 for k in range(len(names))]]
+    result = check(graph, names, gradient, point)
+    assert result.status == "pass"
+    assert "sample of 20 of 41" in result.method and len(result.checked) == 20
