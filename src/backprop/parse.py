@@ -5,7 +5,7 @@ operators and operands live on two explicit stacks (shunting-yard), so a sum of 
 terms parses in linear time and a hundred thousand nested parentheses cost only memory.
 
 Grammar (docs/expressions.md): statements separated by ``;`` or newlines, each either
-``name = expr`` or a bare ``expr``; the last one is the output. Precedence, loosest first:
+``name = expr`` or a bare ``expr``; the last one is the output; ``#`` starts a comment. Precedence, loosest first:
 ``+ -``, ``* /``, unary ``- +``, ``** ^`` (right-associative, so ``-x**2`` is ``-(x**2)``
 and ``2**-x`` is ``2**(-x)``).
 """
@@ -24,7 +24,7 @@ DEFAULT_MAX_NODES = 5_000_000
 DEFAULT_MAX_DEPTH = 5_000_000
 
 _TOKEN = re.compile(
-    r"(?P<ws>[ \t\r]+)"
+    r"(?P<ws>[ \t\r]+|#[^\n]*)"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
     r"|(?P<op>\*\*|[-+*/^(),;=\n])"

@@ -87,7 +87,8 @@ def render_grad(report, console: Console) -> None:
     names = ", ".join(graph.input_names)
     single = len(graph.outputs) == 1
     if report.text is not None:
-        console.print(f"[bold]f({escape(names)})[/bold] = {escape(report.text)}")
+        joiner = ":" if "=" in report.text else " ="  # statements, or one formula
+        console.print(f"[bold]f({escape(names)})[/bold]{joiner} {escape(report.text)}")
     elif not single:
         outputs = ", ".join(graph.output_names)
         console.print(f"[bold]f({escape(names)})[/bold] = ({escape(outputs[:2000])})")
@@ -113,20 +114,23 @@ def render_grad(report, console: Console) -> None:
 
 
 def _gradient_table(report) -> Table:
+    """One row per variable: its value (one column per mode run) and, if it fits, its formula."""
     numeric = report.point is not None
+    modes = report.results if numeric else {}
+    with_formula = report.formulas is not None and len(modes) <= 1
     table = new_table("Gradient")
     table.add_column("∂f/∂", no_wrap=True)
-    if numeric:
-        for mode in report.results:
-            table.add_column(mode if len(report.results) > 1 else "value", justify="right",
-                             no_wrap=True)
-    if report.formulas is not None:
+    for mode in modes:
+        table.add_column(mode if len(modes) > 1 else "value", justify="right", no_wrap=True)
+    if report.formulas is not None and len(modes) > 1:
+        table.caption = "formulas: " + "; ".join(
+            f"∂f/∂{name} = {report.formulas[0][k]}" for k, name in enumerate(report.wrt))
+        table.caption_justify = "left"
+    if with_formula:
         table.add_column("formula", overflow="fold")
     for k, name in enumerate(report.wrt):
-        cells = [name]
-        if numeric:
-            cells += [fmt(result.jacobian[0][k]) for result in report.results.values()]
-        if report.formulas is not None:
+        cells = [name] + [fmt(result.jacobian[0][k]) for result in modes.values()]
+        if with_formula:
             cells.append(escape(str(report.formulas[0][k])))
         table.add_row(*cells)
     return table
