@@ -57,21 +57,19 @@ def time_limit(seconds: float):
 
 
 def sympy_constant(node):
-    """A const node as an exact SymPy number where that is cheap (2, 1/2, pi, e)."""
+    """A const node as an exact SymPy number where that is cheap (2, -1/2, pi, e)."""
     import sympy
 
-    if node.label == "pi":
-        return sympy.pi
-    if node.label == "e":
-        return sympy.E
-    if node.label.lstrip("-").isdigit() and len(node.label) <= 40:
-        return sympy.Integer(int(node.label))
-    text = node.label.lower()
-    if len(text) <= 40 and "e" not in text:
+    text = node.label
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("-").lower()
+    if text in ("pi", "e"):
+        return sign * (sympy.pi if text == "pi" else sympy.E)
+    if len(text) <= 40 and "e" not in text:  # a plain decimal: exact
         from fractions import Fraction
 
         fraction = Fraction(text)
-        return sympy.Rational(fraction.numerator, fraction.denominator)
+        return sign * sympy.Rational(fraction.numerator, fraction.denominator)
     return sympy.Float(node.const)
 
 

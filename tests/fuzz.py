@@ -1,0 +1,89 @@
+"""Long fuzz run of the expression parser (and the spec loader, when present).
+
+    python tests/fuzz.py --minutes 10
+
+Feeds random bytes, random token soup and mutations of valid expressions to ``parse`` and,
+for the ones that parse, runs the whole ``grad`` job at a random point without the check.
+The only allowed outcomes are a result or a ``BackpropError`` (a clean, one-line error);
+anything else is printed with its input and counted as a crash. The fast part of this runs
+in the suite as tests/test_properties.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import traceback
+
+from backprop.errors import BackpropError
+from backprop.parse import parse
+from backprop.report import Limits, grad
+
+TOKENS = ["x", "y", "w5", "2", ".5", "1e3", "1e-3", "9", "(", ")", "+", "-", "*", "/", "**",
+          "^", "sin", "cos", "log", "sqrt", "abs", "relu", "sigmoid", "exp", "tanh", "asin",
+          "=", ";", "\n", " ", "a", "b", ",", "e", "pi", "#", "h1", "0", "1e308", "1e999", "__",
+          ".", "'", "[", "]", "{", "lambda", ":", "<", "!", "\x00", "é", "\t"]
+SEEDS = ["sin(2*x+y)", "cos(x^2)", "sin(x^2)+cos(x^2)", "a = 2*x + y; z = sin(a)",
+         "h1 = x*x; h2 = h1*h1; h3 = h2*h2", "-x**2", "2**-x", "log(abs(x)) / sqrt(y)"]
+
+
+def random_input(rng: random.Random) -> str:
+    kind = rng.random()
+    if kind < 0.2:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(40))).decode("latin-1")
+    if kind < 0.6:
+        return "".join(rng.choice(TOKENS) for _ in range(rng.randrange(1, 40)))
+    text = list(rng.choice(SEEDS))
+    for _ in range(rng.randrange(1, 6)):
+        op = rng.random()
+        position = rng.randrange(len(text) + 1)
+        if op < 0.4:
+            text.insert(position, rng.choice(TOKENS))
+        elif op < 0.7 and text:
+            del text[min(position, len(text) - 1)]
+        elif text:
+            text[min(position, len(text) - 1)] = rng.choice(TOKENS)
+    return "".join(text)
+
+
+def one(text: str, rng: random.Random) -> str:
+    try:
+        graph = parse(text, max_nodes=10_000, max_depth=10_000)
+    except BackpropError:
+        return "error"
+    point = ",".join(f"{n}={rng.uniform(-3, 3)!r}" for n in graph.input_names)
+    try:
+        grad(graph, at=point or None, mode="all", run_check=False,
+             limits=Limits(max_paths=10_000))
+    except BackpropError:
+        return "error"
+    return "ok"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    deadline = time.monotonic() + args.minutes * 60
+    tally = {"ok": 0, "error": 0, "crash": 0}
+    while time.monotonic() < deadline:
+        for _ in range(200):
+            text = random_input(rng)
+            try:
+                tally[one(text, rng)] += 1
+            except Exception:  # anything but a clean error is a bug
+                tally["crash"] += 1
+                print(f"CRASH on {text!r}", file=sys.stderr)
+                traceback.print_exc()
+    total = sum(tally.values())
+    print(f"fuzz: {total:,} inputs in {args.minutes:g} min: {tally['ok']:,} differentiated, "
+          f"{tally['error']:,} clean errors, {tally['crash']:,} crashes")
+    return 1 if tally["crash"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
