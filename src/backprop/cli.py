@@ -180,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 def _usage_hint(error: typer.TyperException) -> str:
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "backprop"
+    if "No such option" in error.format_message():
+        return f"see '{command} --help'; an expression that starts with '-' goes after -e: " \
+               f"backprop grad -e \"-x^2\""
     return f"see '{command} --help'"
 
 
