@@ -33,6 +33,9 @@ class Graph:
     nodes: tuple[Node, ...]
     outputs: tuple[int, ...]
     output_names: tuple[str, ...] = field(default=())
+    # Values for the inputs when no point is given (a network spec's parameter values);
+    # report.parse_point falls back to them. None for expressions.
+    defaults: dict[str, float] | None = field(default=None)
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -153,9 +156,11 @@ class GraphBuilder:
         if self._nodes[node_id].op not in ("input", "const"):
             self._labels.setdefault(node_id, name)
 
-    def build(self, outputs: tuple[int, ...] | list[int], output_names=()) -> Graph:
+    def build(self, outputs: tuple[int, ...] | list[int], output_names=(),
+              defaults: dict[str, float] | None = None) -> Graph:
         nodes = tuple(
             node._replace(label=self._labels[i]) if i in self._labels else node
             for i, node in enumerate(self._nodes)
         )
-        return Graph(nodes, tuple(outputs), tuple(output_names))
+        return Graph(nodes, tuple(outputs), tuple(output_names),
+                     dict(defaults) if defaults is not None else None)

@@ -73,9 +73,11 @@ class GradReport:
 
 def parse_point(text: str | None, graph: Graph) -> dict[str, float] | None:
     """``x=1,y=2`` -> {"x": 1.0, "y": 2.0}, with a clear error for every way it can be wrong."""
+    defaults = getattr(graph, "defaults", None)  # a spec's parameter values
     if text is None:
-        return None
+        return dict(defaults) if defaults is not None else None
     point: dict[str, float] = {}
+    fill: float | None = None  # "*=v" gives every variable not named the value v
     for item in text.split(","):
         item = item.strip()
         if not item:
@@ -98,12 +100,19 @@ def parse_point(text: str | None, graph: Graph) -> dict[str, float] | None:
         if math.isinf(value) and "inf" not in raw.lower():
             raise InputError(f"--at {item!r}: {raw} is out of range for a double",
                              hint="write inf if infinity is meant")
-        if name in point:
+        if name in point or (name == "*" and fill is not None):
             raise InputError(f"--at gives {name} twice")
+        if name == "*":
+            fill = value
+            continue
         if name not in graph.input_names:
             raise InputError(f"--at {name}: the expression has no variable {name!r}",
                              hint=_variables_hint(graph))
         point[name] = value
+    if fill is not None:
+        point = {n: point.get(n, fill) for n in graph.input_names}
+    if defaults is not None:
+        point = {n: point[n] if n in point else defaults[n] for n in graph.input_names}
     missing = [n for n in graph.input_names if n not in point]
     if missing:
         raise InputError(f"--at gives no value for {', '.join(missing)}",
@@ -153,7 +162,9 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         raise LimitError(f"the graph has {len(graph):,} nodes, too many for symbolic formulas "
                          f"(limit {SYMBOLIC_NODE_LIMIT:,})", hint="give a point: --at x=1,...")
 
-    sym_values = symbolic_values(graph) if point is None or small else None
+    # At a point, formulas come with the check: --no-check never loads SymPy (fast start).
+    with_formulas = point is None or (small and run_check)
+    sym_values = symbolic_values(graph) if with_formulas else None
     if point is not None:
         values = evaluate(graph, point)
         warnings += _non_finite_warnings(graph, values)
@@ -178,7 +189,7 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     formulas = None
     if point is None:
         formulas = next(iter(results.values())).jacobian
-    elif small:
+    elif with_formulas:
         formulas = run_mode("reverse", graph, sym_values, wrt_ids, _symbolic()).jacobian
 
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None

@@ -17,6 +17,9 @@ COUNT_HEADERS = {"sweeps": "sweeps", "primitive_evals": "prims", "partial_evals"
                  "peak_values": "peak"}
 
 
+MAX_ROWS = 50  # longer gradients are cut in the terminal view; --json has every entry
+
+
 def new_table(title: str) -> Table:
     """The house style: a title on the left and light rules, so tables fit 80 columns."""
     return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
@@ -46,16 +49,19 @@ def fmt_seconds(seconds: float | None) -> str:
 
 
 def counts_table(results: dict, timings: dict | None = None, title: str = "Cost") -> Table:
-    table = new_table(title)
+    """One row per mode. The primal pass is the same for every mode, so it goes in the title."""
+    primitives = max((r.counts.primitive_evals for r in results.values()), default=0)
+    table = new_table(f"{title}  (shared primal pass: {primitives:,} primitive evaluations)")
     table.add_column("mode", no_wrap=True)
-    for name in FIELDS:
-        table.add_column(COUNT_HEADERS[name], justify="right", no_wrap=True)
+    fields = [f for f in FIELDS if f != "primitive_evals"]
+    for name in fields:
+        table.add_column(COUNT_HEADERS[name], justify="right", overflow="fold")
     if timings is not None:
-        table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("time", justify="right", overflow="fold")
     for mode, result in results.items():
         counts = result.counts
         cells = [mode] + ["-" if getattr(counts, f) is None else f"{getattr(counts, f):,}"
-                          for f in FIELDS]
+                          for f in fields]
         if timings is not None:
             cells.append(fmt_seconds(timings.get(mode)))
         table.add_row(*cells)
@@ -128,11 +134,13 @@ def _gradient_table(report) -> Table:
         table.caption_justify = "left"
     if with_formula:
         table.add_column("formula", overflow="fold")
-    for k, name in enumerate(report.wrt):
+    for k, name in enumerate(report.wrt[:MAX_ROWS]):
         cells = [name] + [fmt(result.jacobian[0][k]) for result in modes.values()]
         if with_formula:
             cells.append(escape(str(report.formulas[0][k])))
         table.add_row(*cells)
+    if len(report.wrt) > MAX_ROWS:
+        table.add_row(f"... {len(report.wrt) - MAX_ROWS:,} more (see --json, or pick with --wrt)")
     return table
 
 
