@@ -12,6 +12,7 @@ and ``2**-x`` is ``2**(-x)``).
 
 from __future__ import annotations
 
+import keyword
 import math
 import re
 from typing import NamedTuple
@@ -245,9 +246,11 @@ class _Parser:
                                     "assignments look like: name = expression")
                 else:
                     prev = tokens[pos - 1]
-                    hint = None
+                    hint = "put an operator between them, for example *"
                     if tok.adjacent and prev.kind == "num":
                         hint = f"write {prev.text}*{text}"
+                    elif keyword.iskeyword(text):
+                        hint = f"{text!r} is Python; the language has only arithmetic and calls"
                     raise self.fail(tok, f"missing operator before {text!r}", hint)
             pos += 1
 
