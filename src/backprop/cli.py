@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
+import click  # typer's foundation: its exceptions are click's
 import typer
 
 from . import __version__
@@ -113,6 +114,10 @@ def grad(
     mode: str = typer.Option("reverse", "--mode", "-m",
                              help="forward | paths | reverse | all."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    out_format: Optional[str] = typer.Option(
+        None, "--format", help="text | json | markdown (a CI job summary); --json is json."),
+    explain: bool = typer.Option(False, "--explain", help="Write every step: the forward "
+                                 "sweep, each local partial, the mode's sweep, the total."),
     no_check: bool = typer.Option(False, "--no-check", help="Skip the SymPy check."),
     rtol: float = typer.Option(1e-9, "--rtol", help="Relative tolerance of the check."),
     atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
@@ -130,20 +135,125 @@ def grad(
     _nonnegative("--rtol", rtol)
     _nonnegative("--atol", atol)
     limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    output = (out_format or ("json" if json_out else "text")).strip().lower()
+    if output not in ("text", "json", "markdown"):
+        raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
+    if json_out and output != "json":
+        raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
     graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
                        max_nodes=max_nodes, max_depth=max_depth)
+    if explain:
+        from .explain import check_size
+
+        check_size(graph)  # refuse a huge explanation before any work
     report = run_grad(graph, at=at, wrt=wrt, mode=mode, run_check=not no_check, rtol=rtol,
                       atol=atol, limits=limits, strict=strict)
-    if json_out:
+    explanation = None
+    if explain:
+        from .explain import explain_report
+
+        explanation = explain_report(report)
+    if output == "json":
         from .render.json_doc import dumps, grad_document
 
-        print(dumps(grad_document(report)))
+        print(dumps(grad_document(report, explanation)))
+    elif output == "markdown":
+        from .render.markdown import grad_markdown
+
+        print(grad_markdown(report, explanation), end="")
     else:
         from .render.console import make_console, render_grad
 
-        render_grad(report, make_console())
+        console = make_console()
+        render_grad(report, console)
+        if explanation is not None:
+            from .render.explain_view import render_explanation
+
+            render_explanation(explanation, console)
     if report.check is not None and report.check.status == "fail":
         raise typer.Exit(1)
+
+
+GRAPH_EPILOG = """\b
+Examples:
+  backprop graph "sin(x^2)+cos(x^2)"                        a jaxpr-like listing
+  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 --format tree
+  backprop graph "sin(2*x+y)" --at x=1,y=2 --format dot     Graphviz source
+  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o g.svg    drawn by Graphviz's dot
+  backprop graph "a = 2*x + y; z = sin(a)" --format mermaid for Markdown
+"""
+
+
+@app.command("graph", epilog=GRAPH_EPILOG)
+def graph_command(
+    exprs: Optional[List[str]] = typer.Argument(None, metavar="EXPR|SPEC...",
+                                                help="Expression(s) or a spec; '-' reads stdin."),
+    expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
+                                             help="An expression (may start with '-')."),
+    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2 (adds values and "
+                                                        "gradients)."),
+    out_format: Optional[str] = typer.Option(
+        None, "--format", help="text | tree | dot | mermaid | svg | png (default: from the "
+                               "-o file's suffix, else text)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output",
+                                         help="Write to FILE instead of standard output."),
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+    max_bytes: int = MAX_BYTES,
+) -> None:
+    """Show the computational graph: a listing, a tree, or a picture (DOT, Mermaid, SVG, PNG).
+
+    Each node shows its op and, with --at, its value and gradient (d output / d node); each
+    edge its local partial. svg and png need Graphviz's dot and stop at 5,000 nodes.
+    """
+    from . import picture
+    from .load import load_graph
+    from .report import parse_point
+
+    fmt = picture.format_for(out_format, output)
+    make_limits(max_nodes, max_depth, 0, max_bytes, 0)
+    if output is not None:
+        from .outfile import check_writable
+
+        check_writable(output)  # before any work, and nothing is written anywhere else
+    if fmt in ("svg", "png"):
+        picture.find_dot()
+        if fmt == "png" and output is None and sys.stdout.isatty():
+            raise InputError("png is binary and standard output is a terminal",
+                             hint="write it to a file: -o graph.png")
+    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
+                       max_nodes=max_nodes, max_depth=max_depth)
+    if fmt in ("svg", "png"):
+        picture.check_drawable(graph)
+    rows = picture.tree_rows(graph) if fmt == "tree" else None
+    drawing = picture.build(graph, parse_point(at, graph))
+    if fmt == "tree":
+        from .render.graph_view import render_tree, tree_text
+
+        if output is None:
+            from .render.console import make_console
+
+            render_tree(drawing, rows, make_console())
+            return
+        data: str | bytes = tree_text(drawing, rows)
+    elif fmt == "text":
+        data = picture.listing(graph, drawing)
+    elif fmt == "dot":
+        data = picture.to_dot(drawing)
+    elif fmt == "mermaid":
+        data = picture.to_mermaid(drawing)
+    else:
+        data = picture.render_with_dot(picture.to_dot(drawing), fmt)
+    if output is not None:
+        from .outfile import write
+
+        write(output, data)
+    elif isinstance(data, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(data)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,14 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="backprop", standalone_mode=False)
         return 0
-    except typer.Exit as done:
+    except click.exceptions.Exit as done:  # typer.Exit, --help, --version
         return done.exit_code
-    except typer.TyperException as error:  # typer's usage errors: bad option, missing value
-        if type(error).__name__ == "NoArgsIsHelpError":
-            print(error.format_message())
-            return 0
+    except click.UsageError as error:  # a bad option, a missing value
         return _fail(InputError(error.format_message(), hint=_usage_hint(error)))
-    except (KeyboardInterrupt, typer.Abort):
+    except click.ClickException as error:
+        return _fail(InputError(error.format_message()))
+    except (KeyboardInterrupt, click.exceptions.Abort):
         print("backprop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BackpropError as error:
@@ -177,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
-def _usage_hint(error: typer.TyperException) -> str:
+def _usage_hint(error: click.UsageError) -> str:
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "backprop"
     if "No such option" in error.format_message():
