@@ -79,7 +79,7 @@ def test_layered_graph_text_grows_linearly():
     ("sin(x, y)", "takes 1 argument", 5, None),
     ("foo(x)", "unknown function 'foo'", 0, "functions: sin"),
     ("x.__class__", "unexpected character '.'", 1, None),
-    ("__import__('os')", "unexpected character", 11, None),
+    ("__import__('os')", "unknown function '__import__'", 0, None),
     ("lambda: 1", "unexpected character ':'", 6, None),
     ('"x"', "unexpected character", 0, "strings"),
     ("", "empty expression", 0, None),

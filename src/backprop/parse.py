@@ -15,7 +15,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 from .errors import InputError, LimitError
 from .graph import Graph, GraphBuilder
@@ -62,9 +62,8 @@ class Token(NamedTuple):
     adjacent: bool  # no whitespace between this token and the previous one
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens, rejecting any character outside the language."""
-    tokens: list[Token] = []
+def iter_tokens(text: str) -> Iterator[Token]:
+    """Yield the tokens of ``text``, rejecting any character outside the language."""
     line, line_start, prev_end = 1, 0, -1
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
@@ -77,12 +76,38 @@ def tokenize(text: str) -> list[Token]:
                                        else "the language has numbers, names, + - * / ** ^, "
                                            "parentheses, function calls, = and ;")
             raise _error(text, line, line_start, start, f"unexpected character {ch!r}", hint)
-        tokens.append(Token(kind, m.group(), line, start - line_start, start == prev_end))
+        yield Token(kind, m.group(), line, start - line_start, start == prev_end)
         prev_end = m.end()
-        if m.group() == "\n":
+        if kind == "op" and m.group() == "\n":
             line, line_start = line + 1, m.end()
-    tokens.append(Token("end", "", line, len(text) - line_start, False))
-    return tokens
+    yield Token("end", "", line, len(text) - line_start, False)
+
+
+def tokenize(text: str) -> list[Token]:
+    return list(iter_tokens(text))
+
+
+class _Window:
+    """``window[i]`` over a token stream that is read once, in order.
+
+    The parser looks one token back and one ahead, so only a short tail is kept: memory
+    stays proportional to the graph, not to the text.
+    """
+
+    def __init__(self, stream: Iterator[Token]):
+        self.stream = stream
+        self.buffer: list[Token] = []
+        self.base = 0  # index of buffer[0]
+
+    def __getitem__(self, i: int) -> Token:
+        buffer = self.buffer
+        while i >= self.base + len(buffer):
+            buffer.append(next(self.stream))
+        if len(buffer) > 4096:  # forget all but a few tokens before i
+            keep = i - self.base - 4
+            del buffer[:keep]
+            self.base += keep
+        return buffer[i - self.base]
 
 
 def _source_line(text: str, line_start: int) -> str:
@@ -103,7 +128,7 @@ class _Parser:
         self.builder = builder
         self.max_nodes = max_nodes
         self.max_depth = max_depth
-        self.tokens = tokenize(text)
+        self.tokens = _Window(iter_tokens(text))
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.bound: dict[str, int] = {}  # statement names
         self.depth: list[int] = []  # graph depth of each node of the builder
