@@ -116,7 +116,7 @@ class GraphBuilder:
 
     def __init__(self) -> None:
         self._nodes: list[Node] = []
-        self._index: dict[tuple, int] = {}
+        self._index: dict[Node, int] = {}  # a node is its own key: no second tuple per node
         self._labels: dict[int, str] = {}
 
     def __len__(self) -> int:
@@ -126,30 +126,30 @@ class GraphBuilder:
         return self._nodes[node_id]
 
     def has_input(self, name: str) -> bool:
-        return ("input", name) in self._index
+        return Node("input", (), name) in self._index
 
-    def _add(self, key: tuple, node: Node) -> int:
-        found = self._index.get(key)
+    def _add(self, node: Node) -> int:
+        found = self._index.get(node)
         if found is not None:
             return found
         self._nodes.append(node)
-        self._index[key] = len(self._nodes) - 1
+        self._index[node] = len(self._nodes) - 1
         return len(self._nodes) - 1
 
     def input(self, name: str) -> int:
         """The input variable called ``name`` (created on first use)."""
-        return self._add(("input", name), Node("input", (), name))
+        return self._add(Node("input", (), name))
 
     def const(self, value: float, text: str | None = None) -> int:
         text = text if text is not None else repr(float(value))
-        return self._add(("const", text), Node("const", (), text, float(value)))
+        return self._add(Node("const", (), text, float(value)))
 
     def apply(self, op: str, *args: int) -> int:
         if op not in OPS:
             raise KeyError(op)
         if len(args) != OPS[op].arity:
             raise ValueError(f"{op} takes {OPS[op].arity} argument(s), got {len(args)}")
-        return self._add((op, args), Node(op, tuple(args)))
+        return self._add(Node(op, args))
 
     def label(self, node_id: int, name: str) -> None:
         """Give an intermediate node a name (the first name given to a node wins)."""

@@ -13,6 +13,7 @@ and ``2**-x`` is ``2**(-x)``).
 from __future__ import annotations
 
 import keyword
+from array import array
 import math
 import re
 from typing import Iterator, NamedTuple
@@ -131,7 +132,7 @@ class _Parser:
         self.tokens = _Window(iter_tokens(text))
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.bound: dict[str, int] = {}  # statement names
-        self.depth: list[int] = []  # graph depth of each node of the builder
+        self.depth = array("q")  # graph depth of each node of the builder, 8 bytes each
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
         start = self.line_starts[tok.line - 1]
@@ -184,7 +185,8 @@ class _Parser:
     def node(self, tok: Token, op: str, *args: int) -> int:
         node_id = self.builder.apply(op, *args)
         depths = self.depth
-        depths.extend([0] * (len(self.builder) - len(depths)))  # leaves added meanwhile
+        while len(depths) < len(self.builder):  # leaves added meanwhile have depth 0
+            depths.append(0)
         depth = 1 + (depths[args[0]] if len(args) == 1 else max(depths[args[0]], depths[args[1]]))
         if depth > self.max_depth:
             raise self.fail(tok, f"the expression is {depth:,} operations deep, over the "
