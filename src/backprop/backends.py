@@ -133,3 +133,60 @@ def symbolic():
             step=lambda a: sympy.Piecewise((1, a > 0), (0, True)),
         )
     return _symbolic
+
+
+_array = None
+
+
+def array():
+    """The numpy backend for array-valued nodes (network specs), built on first use.
+
+    Elementwise, same IEEE results as ``FLOAT`` (log(0) = -inf, 1/0 = inf, no warnings:
+    every call runs under ``np.errstate(all="ignore")``), so an op-table entry's value and
+    partial serve a whole array at once. Also reachable as ``backends.ARRAY``.
+    """
+    global _array
+    if _array is None:
+        import numpy as np
+
+        def quiet(fn):
+            def safe(*args):
+                with np.errstate(all="ignore"):
+                    return fn(*args)
+
+            safe.__name__ = getattr(fn, "__name__", "op")
+            return safe
+
+        def sigmoid(a):
+            e = np.exp(-np.abs(a))  # never overflows
+            return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+        _array = SimpleNamespace(
+            name="numpy",
+            div=quiet(np.divide),
+            pow=quiet(np.power),
+            log=quiet(np.log),
+            exp=quiet(np.exp),
+            sqrt=quiet(np.sqrt),
+            sin=quiet(np.sin),
+            cos=quiet(np.cos),
+            tan=quiet(np.tan),
+            asin=quiet(np.arcsin),
+            acos=quiet(np.arccos),
+            atan=quiet(np.arctan),
+            sinh=quiet(np.sinh),
+            cosh=quiet(np.cosh),
+            tanh=quiet(np.tanh),
+            abs=quiet(np.abs),
+            sign=quiet(np.sign),
+            sigmoid=quiet(sigmoid),
+            relu=quiet(lambda a: np.maximum(a, 0.0)),  # nan stays nan
+            step=quiet(lambda a: np.heaviside(a, 0.0)),  # step(0) = 0, step(nan) = nan
+        )
+    return _array
+
+
+def __getattr__(name: str):
+    if name == "ARRAY":
+        return array()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -216,17 +216,18 @@ def graph_command(
         from .outfile import check_writable
 
         check_writable(output)  # before any work, and nothing is written anywhere else
-    if fmt in ("svg", "png"):
-        picture.find_dot()
-        if fmt == "png" and output is None and sys.stdout.isatty():
-            raise InputError("png is binary and standard output is a terminal",
-                             hint="write it to a file: -o graph.png")
+    if fmt == "png" and output is None and sys.stdout.isatty():
+        raise InputError("png is binary and standard output is a terminal",
+                         hint="write it to a file: -o graph.png")
     graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
                        max_nodes=max_nodes, max_depth=max_depth)
     if fmt in ("svg", "png"):
-        picture.check_drawable(graph)
+        picture.check_drawable(graph)  # the documented size limit first, then Graphviz
+        picture.find_dot()
     rows = picture.tree_rows(graph) if fmt == "tree" else None
-    drawing = picture.build(graph, parse_point(at, graph))
+    edges_labelled = fmt in ("dot", "mermaid", "svg", "png")  # only pictures need SymPy
+    drawing = picture.build(graph, parse_point(at, graph),
+                            formulas=None if edges_labelled else False)
     if fmt == "tree":
         from .render.graph_view import render_tree, tree_text
 
@@ -256,13 +257,264 @@ def graph_command(
         sys.stdout.write(data)
 
 
+NET_EPILOG = """\b
+Examples:
+  backprop net examples/seed004.yaml                    loss, gradients, cost, SymPy check
+  backprop net examples/seed004.yaml --param w5         one weight and its paths to L
+  backprop net examples/two_two_two.yaml --mode all     forward, paths and reverse side by side
+  backprop net examples/mnist_shaped.yaml               784-128-10: array engine, VJPs
+  backprop net examples/xor.yaml --full --json          every entry, as JSON
+"""
+
+
+@app.command("net", epilog=NET_EPILOG)
+def net_command(
+    spec: str = typer.Argument(..., metavar="SPEC.yaml", help="A network spec (docs/spec.md)."),
+    mode: str = typer.Option("reverse", "--mode", "-m", help="forward | paths | reverse | all."),
+    param: Optional[str] = typer.Option(None, "--param", help="Show only these parameters: "
+                                        "w5, layer1.W, layer1.W[0][1], ..."),
+    full: bool = typer.Option(False, "--full", help="Every weight entry, not per-layer "
+                                                    "summaries."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    engine: str = typer.Option("auto", "--engine", help="auto | scalar | array."),
+    no_check: bool = typer.Option(False, "--no-check", help="Skip the check."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 4 on a non-finite result."),
+    max_values: int = typer.Option(50_000_000, "--max-values",
+                                   help="Refuse networks holding more numbers."),
+    max_units: int = typer.Option(100_000, "--max-units",
+                                  help="Refuse layers with more units."),
+    max_jvps: int = typer.Option(20_000, "--max-jvps",
+                                 help="Refuse forward mode over this many JVPs (array engine)."),
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+    max_paths: int = MAX_PATHS,
+    max_bytes: int = MAX_BYTES,
+    check_timeout: float = CHECK_TIMEOUT,
+) -> None:
+    """Differentiate a network spec: the loss, every parameter's gradient, each mode's cost,
+    and a check (SymPy on small nets, finite differences on large ones)."""
+    from .network import run_net
+
+    _nonnegative("--max-values", max_values)
+    _nonnegative("--max-units", max_units)
+    _nonnegative("--max-jvps", max_jvps)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
+                     max_nodes=limits.max_nodes, max_paths=limits.max_paths,
+                     max_bytes=max_bytes, max_values=max_values, max_units=max_units,
+                     max_jvps=max_jvps,
+                     check_timeout=limits.check_timeout, strict=strict)
+    if json_out:
+        from .render.json_doc import dumps
+        from .render.net_view import net_document
+
+        print(dumps(net_document(report, full)))
+    else:
+        from .render.console import make_console
+        from .render.net_view import render_net
+
+        render_net(report, make_console(), full)
+    if report.check is not None and report.check.status == "fail":
+        raise typer.Exit(1)
+
+
+# -- paths, compare, scale (issue 3) ---------------------------------------------------------
+
+MAX_OPS = typer.Option(20_000_000, "--max-ops",
+                       help="Estimate, not run, forward or path enumeration over this many "
+                            "partials + multiplications + additions.")
+MAX_FORWARD_SWEEPS = typer.Option(10_000, "--max-forward-sweeps",
+                                  help="Estimate, not run, forward mode over this many sweeps "
+                                       "(one per input).")
+
+
+def _one_format(json_out: bool, csv_out: bool) -> str:
+    if json_out and csv_out:
+        raise InputError("--json and --csv ask for two formats", hint="give one")
+    return "json" if json_out else "csv" if csv_out else "text"
+
+
+def _mode_limits(max_paths: int, max_forward_sweeps: int, max_ops: int):
+    from .compare import ModeLimits
+
+    _nonnegative("--max-forward-sweeps", max_forward_sweeps)
+    _nonnegative("--max-ops", max_ops)
+    return ModeLimits(max_paths, max_forward_sweeps, max_ops)
+
+
+PATHS_EPILOG = """\b
+Examples:
+  backprop paths "sin(2*x+y)"                       each path, its partials, the sum
+  backprop paths "sin(2*x+y)" --at x=1,y=2          numbers
+  backprop paths "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
+                                                    seed 003: 32 paths, 32*x**31
+  backprop paths "sin(x^2)+cos(x^2)" --at x=1 --limit 1 --json
+"""
+
+
+@app.command("paths", epilog=PATHS_EPILOG)
+def paths_command(
+    exprs: Optional[List[str]] = typer.Argument(None, metavar="EXPR|SPEC...",
+                                                help="Expression(s) or a spec; '-' reads stdin."),
+    expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
+                                             help="An expression (may start with '-')."),
+    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2 (else formulas)."),
+    wrt: Optional[str] = typer.Option(None, "--wrt", help="Paths from these inputs only: x,y."),
+    limit: int = typer.Option(1_000, "--limit", help="List the first K paths (the sum still "
+                                                     "covers every path)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    max_ops: int = MAX_OPS,
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+    max_paths: int = MAX_PATHS,
+    max_bytes: int = MAX_BYTES,
+    check_timeout: float = CHECK_TIMEOUT,
+) -> None:
+    """List every path from an input to the output: its nodes, its local partials and their
+    product; then the sum over the paths, which is the gradient."""
+    from .load import load_graph
+    from .path_listing import list_paths
+
+    _nonnegative("--limit", limit)
+    _nonnegative("--max-ops", max_ops)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
+                       max_nodes=max_nodes, max_depth=max_depth)
+    listing = list_paths(graph, at=at, wrt=wrt, limit=limit, max_paths=limits.max_paths,
+                         max_ops=max_ops, timeout=limits.check_timeout)
+    if json_out:
+        from .render.compare_json import paths_document
+        from .render.json_doc import dumps
+
+        print(dumps(paths_document(listing)))
+    else:
+        from .render.compare_view import render_paths
+        from .render.console import make_console
+
+        render_paths(listing, make_console())
+
+
+COMPARE_EPILOG = """\b
+Examples:
+  backprop compare "sin(2*x+y)" --at x=1,y=2        reverse wins: 1 sweep
+  backprop compare "x*y" "x+y" "sin(x)" "x-y"       a 4x2 Jacobian: forward wins
+  backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
+  backprop compare "sin(2*x+y)" --csv               one CSV row per mode
+"""
+
+
+@app.command("compare", epilog=COMPARE_EPILOG)
+def compare_command(
+    exprs: Optional[List[str]] = typer.Argument(None, metavar="EXPR|SPEC...",
+                                                help="Expression(s) or a spec; '-' reads stdin."),
+    expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
+                                             help="An expression (may start with '-')."),
+    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2 (else a seeded "
+                                                        "random point)."),
+    wrt: Optional[str] = typer.Option(None, "--wrt", help="Variables to differentiate by: x,y."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    csv_out: bool = typer.Option(False, "--csv", help="Print CSV: one row per mode."),
+    repeats: int = typer.Option(5, "--repeats", help="Time each mode this many times "
+                                                     "(the median is shown)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
+    max_forward_sweeps: int = MAX_FORWARD_SWEEPS,
+    max_ops: int = MAX_OPS,
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+    max_paths: int = MAX_PATHS,
+    max_bytes: int = MAX_BYTES,
+) -> None:
+    """Run every mode on EXPR: its exact counts, its measured time and both relative to one
+    function evaluation; then a verdict naming the cheapest mode and why."""
+    from .compare import compare
+    from .load import load_graph
+
+    output = _one_format(json_out, csv_out)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, 0)
+    mode_limits = _mode_limits(limits.max_paths, max_forward_sweeps, max_ops)
+    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
+                       max_nodes=max_nodes, max_depth=max_depth)
+    comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=mode_limits)
+    if output == "json":
+        from .render.compare_json import compare_document
+        from .render.json_doc import dumps
+
+        print(dumps(compare_document(comparison)))
+    elif output == "csv":
+        from .render.compare_json import compare_csv
+
+        print(compare_csv(comparison), end="")
+    else:
+        from .render.compare_view import render_compare
+        from .render.console import make_console
+
+        render_compare(comparison, make_console())
+
+
+SCALE_EPILOG = """\b
+Families: layered (seed 003, 2^L paths), chain (nested sin), wide (sum of
+x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n).
+Examples:
+  backprop scale layered --sizes 1:16               paths double per layer
+  backprop scale wide --sizes 10:100:10             forward pays a sweep per input
+  backprop scale mlp --sizes 1,2,4,8 --csv          CSV: one row per size and mode
+"""
+
+
+@app.command("scale", epilog=SCALE_EPILOG)
+def scale_command(
+    family: str = typer.Argument(..., metavar="FAMILY",
+                                 help="layered | chain | wide | fanout | mlp."),
+    sizes: Optional[str] = typer.Option(None, "--sizes", help="A:B, A:B:STEP or 1,2,4 "
+                                                              "(default: the family's)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    csv_out: bool = typer.Option(False, "--csv", help="Print CSV: one row per size and mode."),
+    repeats: int = typer.Option(3, "--repeats", help="Time each mode this many times "
+                                                     "(the median is shown)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random point."),
+    max_forward_sweeps: int = MAX_FORWARD_SWEEPS,
+    max_ops: int = MAX_OPS,
+    max_nodes: int = MAX_NODES,
+    max_paths: int = MAX_PATHS,
+) -> None:
+    """Build a graph family at several sizes: each mode's counts and time per size, the
+    fitted growth (linear, polynomial or exponential) and a chart."""
+    from .scale import scale
+
+    output = _one_format(json_out, csv_out)
+    limits = make_limits(max_nodes, 0, max_paths, 0, 0)
+    mode_limits = _mode_limits(limits.max_paths, max_forward_sweeps, max_ops)
+    result = scale(family, sizes, limits=mode_limits, max_nodes=limits.max_nodes,
+                   repeats=repeats, seed=seed)
+    if output == "json":
+        from .render.compare_json import scale_document
+        from .render.json_doc import dumps
+
+        print(dumps(scale_document(result)))
+    elif output == "csv":
+        from .render.compare_json import scale_csv
+
+        print(scale_csv(result), end="")
+    else:
+        from .render.compare_view import render_scale
+        from .render.console import make_console
+
+        render_scale(result, make_console())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map every outcome to an exit code, once."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        app(args=argv, prog_name="backprop", standalone_mode=False)
-        return 0
+        code = app(args=argv, prog_name="backprop", standalone_mode=False)
+        # Without standalone mode, click *returns* the code of an Exit raised inside a
+        # command (typer.Exit(1) after a failed check; Ctrl-C, which typer turns into
+        # Exit(130)) instead of raising it.
+        code = code if isinstance(code, int) else 0
+        if code == EXIT_INTERRUPTED:
+            print("backprop: interrupted", file=sys.stderr)
+        return code
     except click.exceptions.Exit as done:  # typer.Exit, --help, --version
         return done.exit_code
     except click.UsageError as error:  # a bad option, a missing value

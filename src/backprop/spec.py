@@ -37,6 +37,7 @@ SPEC_VERSION = 1
 MAX_NESTING = 64
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_VALUES = 50_000_000  # numbers a network may hold (400 MB as float64)
+DEFAULT_MAX_UNITS = 100_000  # units in one layer
 MAX_PROBLEMS = 50  # validation stops collecting after this many
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
@@ -345,6 +346,11 @@ class _Validator:
             if _NON_FINITE.match(text):
                 self._non_finite(node, path)
                 return None
+        if node.kind == "scalar" and not node.plain and _FLOAT.match(node.value.strip()):
+            self.error(node, path, f"expected a number, got the quoted text {node.value!r}: "
+                                   f"quoted text is never a number (write {node.value.strip()} "
+                                   "without quotes)")
+            return None
         self.error(node, path, f"expected a number, got {_describe(node)}")
         return None
 
@@ -580,6 +586,8 @@ def _entry(v: _Validator, node: YNode, path: str, params: dict[str, float]) -> s
     name = node.value
     if name in params:
         return name
+    if not node.plain and _FLOAT.match(name.strip()):
+        return v.number(node, path)  # '0.5' in quotes: say so
     if not params:
         v.error(node, path, f"{name!r} is not a number, and no parameter of that name is "
                             "defined (the spec has no params: section)")
@@ -766,7 +774,7 @@ def _targets(v: _Validator, node: YNode, batch: int | None, outputs: int | None,
         spec = v.mapping(node, "targets", ("random", "classes"))
         if spec is None:
             return None
-        if len(spec) != 1:
+        if sum(key in spec for key in ("random", "classes")) != 1:
             v.error(node, "targets", "give exactly one of random, classes")
             return None
         if "classes" in spec:
@@ -820,25 +828,40 @@ def _targets(v: _Validator, node: YNode, batch: int | None, outputs: int | None,
 # --------------------------------------------------------------------------- loading
 
 
-def check_size(spec: Spec, max_values: int) -> None:
-    """Refuse a network that would hold more than ``max_values`` numbers, before allocating."""
+def _bytes(count: int) -> str:
+    size = count * 8
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
+
+
+def check_size(spec: Spec, max_values: int, max_units: int = DEFAULT_MAX_UNITS) -> None:
+    """Refuse an oversized network with the size it would need, before allocating anything."""
+    widest = max(spec.layers, key=lambda layer: layer.units)
+    if widest.units > max_units:
+        raise LimitError(
+            f"{spec.source}:{widest.line}: layers[{widest.index}] ({widest.name}) has "
+            f"{widest.units:,} units, over --max-units {max_units:,}: the network would need "
+            f"{spec.parameters:,} parameters and {spec.values:,} numbers in all "
+            f"({_bytes(spec.values)} as float64)",
+            hint="make the layer smaller, or raise --max-units")
     if spec.values <= max_values:
         return
     biggest = max(spec.layers, key=lambda layer: layer.parameters)
-    gigabytes = spec.values * 8 / 1e9
     raise LimitError(
         f"{spec.source}:{biggest.line}: layers[{biggest.index}] ({biggest.name}): "
         f"{biggest.units:,} units × {biggest.inputs:,} inputs need {biggest.parameters:,} "
-        f"parameters; the network would hold {spec.values:,} numbers ({gigabytes:,.1f} GB as "
-        f"float64), over the limit of {max_values:,}",
-        hint="make the layer smaller, or raise --max-values")
+        f"parameters; the network would hold {spec.values:,} numbers "
+        f"({_bytes(spec.values)} as float64), over --max-values {max_values:,}",
+        hint="make the network or the batch smaller, or raise --max-values")
 
 
 def load_spec(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
-              max_values: int = DEFAULT_MAX_VALUES) -> Spec:
+              max_values: int = DEFAULT_MAX_VALUES, max_units: int = DEFAULT_MAX_UNITS) -> Spec:
     """Read, parse and validate a spec file (nothing is generated or allocated yet)."""
     spec = validate(parse_yaml(read_spec_text(path, max_bytes), path), path)
-    check_size(spec, max_values)
+    check_size(spec, max_values, max_units)
     return spec
 
 
@@ -1073,9 +1096,10 @@ def build_scalar_graph(net: Resolved) -> Graph:
 
 
 def load_spec_graph(path: str, *, max_nodes: int, max_bytes: int = DEFAULT_MAX_BYTES,
-                    max_values: int = DEFAULT_MAX_VALUES) -> Graph:
+                    max_values: int = DEFAULT_MAX_VALUES,
+                    max_units: int = DEFAULT_MAX_UNITS) -> Graph:
     """A spec file as a scalar Graph whose inputs are the parameters (with defaults)."""
-    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values)
+    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
     size = scalar_size(spec)
     if size > max_nodes:
         raise LimitError(f"{path}: the {spec.shape_text()} network's scalar graph would have "

@@ -58,68 +58,75 @@ def estimate(graph, wrt) -> Counts:
     r - 1 additions, so the sweep adds E_w - (C_w - 1); its tangent dict holds C_w values.
     Summed over the inputs:
 
-        partials = multiplications = sum_w E_w = sum over edges (n, a) of |wrt inputs under a|
+        partials = multiplications = sum_w E_w
         additions = sum_w E_w - sum_w C_w + len(wrt)
         peak_values = len(nodes) + max_w C_w
 
-    Two loops over the graph, with sets as Python-int bitsets, compute them: the inputs under
-    each node (forward, over the wrt inputs) and the nodes above each input (backward, over
-    the nodes that depend on some input). A bitset is dropped after its last use.
+    A dynamic program from the outputs back computes, for every node i, the size of its
+    cone (count[i]) and the number of argument slots that read a node of it (reads[i]):
+
+        one user u:      count[i] = 1 + count[u],  reads[i] = uses[i] + reads[u]
+        several users:   walk the union of their cones in index order (a heap) until the
+                         frontier is a single node v; what lies beyond v is v's cone, already
+                         known, and disjoint from the nodes walked so far (they precede v).
+
+    Chains, sums and fan-in cost O(1) per node; only reconverging fan-out walks, and it
+    stops where the branches meet. No sweep, no partial, no recursion.
     """
     nodes = graph.nodes
-    wrt_bit = {w: 1 << k for k, w in enumerate(wrt)}
-    last_use = [-1] * len(nodes)
-    for i, node in enumerate(nodes):
-        for a in node.args:
-            last_use[a] = i
-    # Forward: under[i] = the wrt inputs node i depends on; size[i] = how many.
-    under: dict[int, int] = {}
-    size = [0] * len(nodes)
-    edge_sum = cone_sum = 0
-    for i, node in enumerate(nodes):
-        bits = wrt_bit.get(i, 0)
-        for a in node.args:
-            edge_sum += size[a]
-            bits |= under.get(a, 0)
-        if bits:
-            size[i] = bits.bit_count()
-            cone_sum += size[i]
-            if last_use[i] > i:
-                under[i] = bits
-        for a in node.args:
-            if last_use[a] == i:
-                under.pop(a, None)
-    # Backward: above[i] = the nodes that depend on i (i included), as bits over the
-    # dependent nodes only; a node's set is dropped once all its arguments have read it.
     dependent = graph.depends_on(wrt)
-    position, count = [0] * len(nodes), 0
-    for i in range(len(nodes)):
-        if dependent[i]:
-            position[i] = count
-            count += 1
-    above: dict[int, int] = {}
-    pending = [0] * len(nodes)  # arguments that have not yet read node i's set
-    users: dict[int, list[int]] = {}
+    uses = [0] * len(nodes)  # argument slots that read node i (x*x reads x twice)
+    first_user = [-1] * len(nodes)
+    more_users: dict[int, list[int]] = {}
     for i, node in enumerate(nodes):
-        if dependent[i]:
-            for a in set(node.args):
-                if dependent[a]:
-                    users.setdefault(a, []).append(i)
-                    pending[i] += 1
-    widest = 0
+        if not dependent[i]:
+            continue
+        args = node.args
+        for k, a in enumerate(args):
+            uses[a] += 1
+            if k and a in args[:k]:  # x*x: one user, read twice
+                continue
+            if first_user[a] < 0:
+                first_user[a] = i
+            else:
+                more_users.setdefault(a, []).append(i)
+    count = [0] * len(nodes)
+    reads = [0] * len(nodes)
     for i in range(len(nodes) - 1, -1, -1):
         if not dependent[i]:
             continue
-        bits = 1 << position[i]
-        for u in users.pop(i, ()):
-            bits |= above[u]
-            pending[u] -= 1
-            if not pending[u]:
-                del above[u]
-        if i in wrt_bit:
-            widest = max(widest, bits.bit_count())
-        if pending[i]:
-            above[i] = bits
+        first = first_user[i]
+        if first < 0:
+            count[i], reads[i] = 1, 0
+        elif i not in more_users:
+            count[i], reads[i] = 1 + count[first], uses[i] + reads[first]
+        else:
+            count[i], reads[i] = _union(i, first_user, more_users, uses, count, reads)
+    sizes = [count[w] for w in wrt]
+    edge_sum = sum(reads[w] for w in wrt)
     return Counts("forward", sweeps=len(wrt), primitive_evals=sum(1 for n in nodes if n.args),
                   partial_evals=edge_sum, multiplications=edge_sum,
-                  additions=edge_sum - cone_sum + len(wrt), peak_values=len(nodes) + widest)
+                  additions=edge_sum - sum(sizes) + len(wrt),
+                  peak_values=len(nodes) + max(sizes, default=0))
+
+
+def _union(i, first_user, more_users, uses, count, reads) -> tuple[int, int]:
+    """count and reads of node i's cone, when i has several users (see ``estimate``)."""
+    from heapq import heappop, heappush
+
+    frontier = [first_user[i], *more_users[i]]
+    frontier.sort()
+    seen = set(frontier)
+    total, read = 1, uses[i]
+    while frontier:
+        v = heappop(frontier)
+        if not frontier:  # everything still ahead lies in v's cone, and nothing walked does
+            return total + count[v], read + reads[v]
+        total += 1
+        read += uses[v]
+        if first_user[v] >= 0:
+            for u in (first_user[v], *more_users.get(v, ())):
+                if u not in seen:
+                    seen.add(u)
+                    heappush(frontier, u)
+    return total, read

@@ -85,6 +85,7 @@ class Path:
     output: int
     nodes: tuple[int, ...]
     partials: tuple
+    slots: tuple[int, ...] = ()  # per edge, which argument of the later node it enters (0-based)
 
     def product(self):
         result = self.partials[0]
@@ -105,7 +106,7 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
         if out in targets:  # the output is an input itself: one path of no edges
             yield Path(out, (out,), (1,))
         # stack frames: (node, index of the next argument to try)
-        stack, trail, factors = [[out, 0]], [out], []
+        stack, trail, factors, slots = [[out, 0]], [out], [], []
         while stack:
             frame = stack[-1]
             node_id, k = frame
@@ -115,6 +116,7 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
                 trail.pop()
                 if factors:
                     factors.pop()
+                    slots.pop()
                 continue
             frame[1] = k + 1
             arg = args[k]
@@ -123,9 +125,11 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
             if node_id not in cache:
                 cache[node_id] = local_partials(graph, values, node_id, backend)
             factors.append(cache[node_id][k])
+            slots.append(k)
             trail.append(arg)
             if arg in targets:
-                yield Path(out, tuple(reversed(trail)), tuple(reversed(factors)))
+                yield Path(out, tuple(reversed(trail)), tuple(reversed(factors)),
+                           tuple(reversed(slots)))
             stack.append([arg, 0])
 
 
@@ -141,8 +145,17 @@ def paths(graph, values, wrt, backend=FLOAT, max_paths: int = DEFAULT_MAX_PATHS)
         product = path.product()
         sums[key] = sums[key] + product if key in sums else product
     jacobian = [[sums.get((o, k), 0) for k in range(len(wrt))] for o in range(len(graph.outputs))]
-    counts = Counts("paths", sweeps=0, primitive_evals=sum(1 for n in graph.nodes if n.args),
-                    partial_evals=path_plan.edges, multiplications=path_plan.multiplications,
-                    additions=path_plan.additions, paths=path_plan.paths,
-                    peak_values=len(graph.nodes) + path_plan.edges + path_plan.longest + 1)
-    return ModeResult("paths", jacobian, counts)
+    return ModeResult("paths", jacobian, estimate(graph, wrt, path_plan))
+
+
+def estimate(graph, wrt, path_plan: PathPlan | None = None) -> Counts:
+    """The exact counts of enumerating, from ``plan`` alone: no path is walked.
+
+    Partials are cached per node, so each edge on some path is evaluated once; the walk
+    holds the cache and its current trail (at most ``longest`` + 1 nodes) besides the values.
+    """
+    path_plan = path_plan or plan(graph, wrt)
+    return Counts("paths", sweeps=0, primitive_evals=sum(1 for n in graph.nodes if n.args),
+                  partial_evals=path_plan.edges, multiplications=path_plan.multiplications,
+                  additions=path_plan.additions, paths=path_plan.paths,
+                  peak_values=len(graph.nodes) + path_plan.edges + path_plan.longest + 1)

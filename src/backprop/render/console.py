@@ -27,8 +27,10 @@ def new_table(title: str) -> Table:
 
 
 def make_console(stderr: bool = False) -> Console:
-    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line.
+
+    No emoji codes: text such as "A:B:STEP" or a spec path must print as written, not as 🅱."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, emoji=False)
 
 
 def fmt(value: Any) -> str:
@@ -166,6 +168,8 @@ def render_error(console: Console, error) -> None:
     """One line, ``backprop: error: <what>``, then the caret and the hint where known."""
     where = f"line {error.line}, column {error.column + 1}: " if error.line else ""
     console.print(f"backprop: error: {escape(where + error.message)}")
+    for more in getattr(error, "more", ()):  # further problems (a spec's validation)
+        console.print(f"backprop: error: {escape(more)}")
     if error.source is not None and error.column is not None:
         source, column = error.source, error.column
         if column > 60:  # keep the caret on screen in a long line

@@ -27,8 +27,9 @@ def formula(expr: Any) -> str | None:
     return None if expr is None else str(expr)
 
 
-def grad_document(report) -> dict:
-    """Everything ``backprop grad`` computed, as plain data."""
+def grad_document(report, explanation=None) -> dict:
+    """Everything ``backprop grad`` computed, as plain data (with ``--explain``, its steps
+    under "explain", docs/json-explain.md)."""
     graph = report.graph
     numeric = report.point is not None
     outputs = []
@@ -69,7 +70,32 @@ def grad_document(report) -> dict:
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
+    if explanation is not None:
+        document["explain"] = explain_document(explanation)
     return document
+
+
+def step_number(value: Any) -> float | int | str | None:
+    """A step's number: JSON numbers at a point, SymPy's text without one."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return number(value)
+    if getattr(value, "shape", None) == ():  # a numpy scalar
+        return number(float(value))
+    return str(value)
+
+
+def explain_document(explanation) -> dict:
+    """An ``explain.Explanation`` as plain data: its steps in order, each with its section."""
+    return {
+        "modes": list(explanation.modes),
+        "symbolic": explanation.symbolic,
+        "agrees": explanation.agrees,
+        "steps": [{"kind": step.kind, "section": step.section, "mode": step.mode,
+                   "node": step.node, "text": step.text, "formula": step.formula,
+                   "number": step_number(step.number)} for step in explanation.steps],
+    }
 
 
 def check_document(result) -> dict | None:

@@ -1,0 +1,45 @@
+"""Writing a result to ``-o FILE``: checked before any work, written only to that file.
+
+``check_writable`` runs before the graph is even parsed, so a typo in a directory name
+fails at once (exit 2) rather than after a long render. ``write`` opens exactly the path it
+was given (no temporary files beside it) and turns every OSError into a one-line error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import InputError
+
+
+def check_writable(path: str) -> Path:
+    """The -o path, or an InputError that says what is wrong with it."""
+    if not path or not path.strip():
+        raise InputError("-o needs a file name", hint="write -o graph.svg")
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"-o {path}: is a directory", hint="give a file name, e.g. "
+                         f"-o {Path(path) / 'graph.svg'}")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.exists():
+        raise InputError(f"-o {path}: the directory {parent} does not exist",
+                         hint=f"create it first (mkdir -p {parent}) or pick another place")
+    if not parent.is_dir():
+        raise InputError(f"-o {path}: {parent} is not a directory")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise InputError(f"-o {path}: the file is not writable (permission denied)")
+    if not target.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"-o {path}: cannot create files in {parent} (permission denied)")
+    return target
+
+
+def write(path: str, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` (text as UTF-8), as one line of error if it fails."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        raise InputError(f"-o {path}: cannot write it ({error.strerror or error})") from None

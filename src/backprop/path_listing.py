@@ -1,0 +1,224 @@
+"""The ``paths`` job as plain data: every input-to-output path, its local partials, their sum.
+
+Seed 003's pathwise aggregation, spelled out: d out / d x is the sum, over every path from x
+to the output, of the product of the local partials on the path's edges. The paths are
+counted exactly first (``modes.paths.plan``), so a job over ``--max-paths`` is refused at
+once with its exact size; then every path is walked with an explicit stack
+(``modes.paths.iter_paths``). Only the first ``limit`` paths are kept for display, but the
+sum always covers every path, and it is set against reverse mode's gradient.
+
+Without a point, partials and products are SymPy formulas (the op table on the SymPy
+backend, with ``check.symbolic_values`` as the node values); with ``--at`` they are floats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .counts import Counts
+from .errors import LimitError
+from .evaluate import evaluate
+from .graph import Graph
+from .modes import paths as paths_mode
+from .modes.paths import DEFAULT_MAX_PATHS, PathPlan
+
+DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
+DEFAULT_MAX_OPS = 20_000_000
+SYMBOLIC_PATH_LIMIT = 20_000  # SymPy products are slow: past this, numbers (--at) are needed
+SYMBOLIC_NODE_LIMIT = 5_000
+AGREEMENT_RTOL = 1e-9  # the path sum against reverse mode's gradient, at a point
+NAME_CHARS = 24  # unlabelled nodes shorter than this print as their expression text
+
+
+@dataclass(frozen=True)
+class ListedPath:
+    output: str
+    input: str
+    nodes: list[str]  # input first, output last
+    slots: list[int]  # per edge, which argument (1-based) of the later node it enters
+    ambiguous: list[bool]  # per edge: the later node reads the earlier one more than once
+    partials: list[Any]  # per edge: d later / d earlier (float or SymPy formula)
+    product: Any
+
+
+@dataclass(frozen=True)
+class PathSum:
+    output: str
+    input: str
+    paths: int  # every path from this input to this output
+    total: Any  # the sum of their products
+    gradient: Any  # reverse mode's d output / d input, the same number or formula
+    agrees: bool | None  # None: SymPy could not settle it in time
+    difference: float | None = None  # at a point: |total - gradient| / max(1, |gradient|)
+
+
+@dataclass
+class PathListing:
+    graph: Graph
+    text: str | None
+    wrt: list[str]
+    point: dict[str, float] | None
+    plan: PathPlan
+    counts: Counts  # path enumeration's exact counts
+    listed: list[ListedPath]
+    limit: int
+    sums: list[PathSum]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def symbolic(self) -> bool:
+        return self.point is None
+
+    @property
+    def total_paths(self) -> int:
+        return self.plan.paths
+
+
+def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
+    """A readable name per node: its label, else its short expression text, else v<n>."""
+    from .printer import node_texts
+
+    texts = node_texts(graph, max_chars)
+    names = []
+    for i, node in enumerate(graph.nodes):
+        if node.label is not None:
+            names.append(node.label)
+        elif texts[i] is not None:
+            names.append(texts[i])
+        else:
+            names.append(graph.name(i))
+    return names
+
+
+def check_work(path_plan: PathPlan, counts: Counts, max_paths: int, max_ops: int) -> None:
+    """Refuse at once, with the exact size, an enumeration over --max-paths or --max-ops."""
+    paths_mode.check_limit(path_plan, max_paths)
+    if counts.arithmetic > max_ops:
+        raise LimitError(
+            f"path enumeration would take {counts.arithmetic:,} operations over "
+            f"{path_plan.paths:,} paths (longest {path_plan.longest:,} edges), over --max-ops "
+            f"{max_ops:,}", hint="use --mode reverse (one sweep), or raise --max-ops")
+
+
+def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
+               limit: int = DEFAULT_LIMIT, max_paths: int = DEFAULT_MAX_PATHS,
+               max_ops: int = DEFAULT_MAX_OPS, timeout: float = 10.0) -> PathListing:
+    """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
+    from .compare import non_finite_warnings
+    from .modes.reverse import reverse
+    from .printer import to_text
+    from .report import parse_point, parse_wrt
+
+    point = parse_point(at, graph)
+    names = parse_wrt(wrt, graph)
+    position = {name: k for k, name in enumerate(graph.input_names)}
+    wrt_ids = [graph.inputs[position[n]] for n in names]
+    path_plan = paths_mode.plan(graph, wrt_ids)
+    counts = paths_mode.estimate(graph, wrt_ids, path_plan)
+    check_work(path_plan, counts, max_paths, max_ops)
+    warnings: list[str] = []
+    if point is None:
+        if path_plan.paths > SYMBOLIC_PATH_LIMIT or len(graph) > SYMBOLIC_NODE_LIMIT:
+            what = f"{path_plan.paths:,} paths" if path_plan.paths > SYMBOLIC_PATH_LIMIT \
+                else f"{len(graph):,} nodes"
+            raise LimitError(f"{what} are too many for formulas (limit "
+                             f"{SYMBOLIC_PATH_LIMIT:,} paths, {SYMBOLIC_NODE_LIMIT:,} nodes)",
+                             hint="give a point for numbers: --at x=1,...")
+        from .backends import symbolic
+        from .check import symbolic_values
+
+        backend, values = symbolic(), symbolic_values(graph)
+    else:
+        from .backends import FLOAT
+
+        backend, values = FLOAT, evaluate(graph, point)
+        warnings += non_finite_warnings(graph, values)
+
+    shown = display_names(graph)
+    out_name = {out: _output_name(graph, o, shown) for o, out in enumerate(graph.outputs)}
+    listed: list[ListedPath] = []
+    terms: dict[tuple[int, int], list] = {}
+    for path in paths_mode.iter_paths(graph, values, wrt_ids, backend):
+        product = _number(path.product(), point is None)
+        terms.setdefault((path.output, path.nodes[0]), []).append(product)
+        if len(listed) < limit:
+            listed.append(_listed(graph, path, product, shown, out_name, point is None))
+
+    gradient = reverse(graph, values, wrt_ids, backend).jacobian
+    sums = []
+    to_output = {}
+    for o, out in enumerate(graph.outputs):
+        if out not in to_output:
+            to_output[out] = graph.paths_to(out)
+        for k, w in enumerate(wrt_ids):
+            parts = terms.get((out, w), [])
+            total = _total(parts, point is None)
+            exact = _number(gradient[o][k], point is None)
+            difference = None if point is None else _difference(total, exact)
+            agrees = _same_formula(total, exact, timeout) if point is None \
+                else difference <= AGREEMENT_RTOL or math.isnan(difference) and total != total
+            sums.append(PathSum(out_name[out], graph.nodes[w].label, to_output[out][w], total,
+                                exact, agrees, difference))
+    text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
+    return PathListing(graph, text, names, point, path_plan, counts, listed, limit, sums,
+                       warnings)
+
+
+def _output_name(graph: Graph, o: int, shown: list[str]) -> str:
+    out = graph.outputs[o]
+    if len(graph.outputs) > 1 and o < len(graph.output_names):
+        return graph.output_names[o]
+    return shown[out] if len(shown[out]) <= NAME_CHARS else "f"
+
+
+def _listed(graph, path, product, shown, out_name, symbolic) -> ListedPath:
+    nodes = path.nodes
+    ambiguous = [graph.nodes[nodes[k + 1]].args.count(nodes[k]) > 1
+                 for k in range(len(nodes) - 1)]
+    return ListedPath(out_name[path.output], shown[nodes[0]], [shown[i] for i in nodes],
+                      [s + 1 for s in path.slots], ambiguous,
+                      [_number(p, symbolic) for p in path.partials] if path.slots else [],
+                      product)
+
+
+def _number(value, symbolic: bool):
+    """Floats at a point; SymPy objects without one (constant partials are Python ints)."""
+    if symbolic:
+        import sympy
+
+        return sympy.Integer(value) if isinstance(value, int) else value
+    return float(value)
+
+
+def _total(parts: list, symbolic: bool):
+    if symbolic:
+        import sympy
+
+        return sympy.Add(*parts) if parts else sympy.Integer(0)
+    total = 0.0
+    for k, part in enumerate(parts):
+        total = part if k == 0 else total + part
+    return total
+
+
+def _difference(total: float, gradient: float) -> float:
+    if math.isfinite(total) and math.isfinite(gradient):
+        return abs(total - gradient) / max(1.0, abs(gradient))
+    return 0.0 if total == gradient else math.nan
+
+
+def _same_formula(total, gradient, timeout: float) -> bool | None:
+    import sympy
+
+    from .check import CheckTimeout, time_limit
+
+    difference = total - gradient
+    if difference == 0:
+        return True
+    try:
+        with time_limit(timeout):
+            return sympy.simplify(difference) == 0
+    except (CheckTimeout, RecursionError, ArithmeticError, ValueError, TypeError):
+        return None

@@ -1,0 +1,163 @@
+"""``--json`` and ``--csv`` for ``compare``, ``paths`` and ``scale`` (docs/json-compare.md).
+
+Plain ``json`` and ``csv`` only (no rich): floats go through ``json_doc.number`` ("inf",
+"-inf", "nan" for non-finite values), counts are exact integers however large, formulas
+are SymPy's ``str`` form.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..counts import FIELDS
+from .json_doc import JSON_VERSION, number
+
+
+def _mode_document(comparison, mode: str) -> dict:
+    cost = comparison.costs[mode]
+    return {
+        "status": "run" if cost.ran else "estimated",
+        "reason": cost.reason,
+        "counts": cost.counts.as_dict(),
+        "operations": cost.operations,
+        "seconds": number(cost.seconds),
+        "repeats": cost.timing.repeats if cost.timing else 0,
+        "relative_time": number(comparison.relative_time(mode)),
+        "relative_operations": number(comparison.relative_operations(mode)),
+        "jacobian": None if cost.jacobian is None
+        else [[number(v) for v in row] for row in cost.jacobian],
+    }
+
+
+def compare_document(comparison) -> dict:
+    c = comparison
+    graph = c.graph
+    return {
+        "version": JSON_VERSION,
+        "command": "compare",
+        "expression": c.text,
+        "outputs": list(graph.output_names),
+        "inputs": list(graph.input_names),
+        "wrt": c.wrt,
+        "point": {k: number(v) for k, v in c.point.items()},
+        "point_source": "random" if c.random_point else "given",
+        "seed": c.seed if c.random_point else None,
+        "shape": {"outputs": len(graph.outputs), "inputs": len(c.wrt)},
+        "graph": {"nodes": len(graph), "edges": graph.edge_count, "depth": graph.depth},
+        "evaluation": {"primitives": c.primitives, "seconds": number(c.evaluation.seconds),
+                       "repeats": c.evaluation.repeats},
+        "modes": {mode: _mode_document(c, mode) for mode in c.costs},
+        "verdict": {"winners": c.verdict.winners, "ranking": c.verdict.ranking,
+                    "text": c.verdict.text, "shape": c.verdict.shape, "rule": c.verdict.rule},
+        "agreement": number(c.agreement()),
+        "warnings": c.warnings,
+    }
+
+
+COMPARE_CSV_FIELDS = ("mode", "status", *[f for f in FIELDS], "operations", "seconds", "repeats",
+                      "relative_time", "relative_operations", "reason")
+
+
+def compare_csv(comparison) -> str:
+    rows = []
+    for mode, cost in comparison.costs.items():
+        row = {"mode": mode, "status": "run" if cost.ran else "estimated",
+               **{f: getattr(cost.counts, f) for f in FIELDS},
+               "operations": cost.operations, "seconds": cost.seconds,
+               "repeats": cost.timing.repeats if cost.timing else 0,
+               "relative_time": comparison.relative_time(mode),
+               "relative_operations": comparison.relative_operations(mode),
+               "reason": cost.reason}
+        rows.append(row)
+    return _csv(COMPARE_CSV_FIELDS, rows)
+
+
+def _value(value, symbolic: bool):
+    return str(value) if symbolic else number(value)
+
+
+def paths_document(listing) -> dict:
+    symbolic = listing.symbolic
+    graph = listing.graph
+    return {
+        "version": JSON_VERSION,
+        "command": "paths",
+        "expression": listing.text,
+        "outputs": list(graph.output_names),
+        "inputs": list(graph.input_names),
+        "wrt": listing.wrt,
+        "point": None if listing.point is None
+        else {k: number(v) for k, v in listing.point.items()},
+        "total_paths": listing.total_paths,
+        "listed": len(listing.listed),
+        "limit": listing.limit,
+        "paths": [
+            {"output": p.output, "input": p.input, "nodes": p.nodes, "args": p.slots,
+             "partials": [_value(v, symbolic) for v in p.partials],
+             "product": _value(p.product, symbolic)}
+            for p in listing.listed
+        ],
+        "sums": [
+            {"output": s.output, "input": s.input, "paths": s.paths,
+             "sum": _value(s.total, symbolic), "gradient": _value(s.gradient, symbolic),
+             "agrees": s.agrees, "difference": number(s.difference)}
+            for s in listing.sums
+        ],
+        "counts": listing.counts.as_dict(),
+        "warnings": listing.warnings,
+    }
+
+
+def scale_document(result) -> dict:
+    family = result.family
+    return {
+        "version": JSON_VERSION,
+        "command": "scale",
+        "family": family.name,
+        "description": family.summary,
+        "size_name": family.size_name,
+        "sizes": result.sizes,
+        "seed": result.seed,
+        "limits": {"max_paths": result.limits.max_paths,
+                   "max_forward_sweeps": result.limits.max_forward_sweeps,
+                   "max_ops": result.limits.max_ops},
+        "rows": [
+            {"size": row.size, "nodes": row.nodes, "edges": row.edges, "inputs": row.inputs,
+             "outputs": row.outputs, "depth": row.depth,
+             "evaluation_seconds": number(row.evaluation.seconds),
+             "modes": {mode: {"status": "run" if cost.ran else "estimated",
+                              "reason": cost.reason, "counts": cost.counts.as_dict(),
+                              "operations": cost.operations, "seconds": number(cost.seconds)}
+                       for mode, cost in row.costs.items()}}
+            for row in result.rows
+        ],
+        "growth": {mode: {quantity: fit.as_dict() for quantity, fit in fits.items()}
+                   for mode, fits in result.fits.items()},
+    }
+
+
+SCALE_CSV_FIELDS = ("family", "size", "nodes", "edges", "inputs", "outputs", "mode", "status",
+                    *FIELDS, "operations", "seconds", "evaluation_seconds")
+
+
+def scale_csv(result) -> str:
+    rows = []
+    for row in result.rows:
+        for mode, cost in row.costs.items():
+            rows.append({"family": result.family.name, "size": row.size, "nodes": row.nodes,
+                         "edges": row.edges, "inputs": row.inputs, "outputs": row.outputs,
+                         "mode": mode, "status": "run" if cost.ran else "estimated",
+                         **{f: getattr(cost.counts, f) for f in FIELDS},
+                         "operations": cost.operations, "seconds": cost.seconds,
+                         "evaluation_seconds": row.evaluation.seconds})
+    return _csv(SCALE_CSV_FIELDS, rows)
+
+
+def _csv(fields, rows) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()

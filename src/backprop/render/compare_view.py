@@ -1,0 +1,265 @@
+"""Terminal views of ``compare``, ``paths`` and ``scale`` (rich): tables, a verdict, a chart."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .console import fmt, fmt_seconds, new_table, render_warnings
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+MODE_STYLES = {"forward": "blue", "paths": "red", "reverse": "green"}
+PATH_NODES_SHOWN = 12  # longer paths show their two ends
+CHART_WIDTH = 40
+
+
+def fmt_count(value: int | None) -> str:
+    """Exact with separators up to a quadrillion; beyond, three digits and an exponent."""
+    if value is None:
+        return "-"
+    if abs(value) < 10**15:
+        return f"{value:,}"
+    return f"{float(value):.3g}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.3g}"
+
+
+def _point_line(point: dict, random_seed: int | None) -> str:
+    items = list(point.items())
+    shown = ", ".join(f"{k} = {fmt(v)}" for k, v in items[:6])
+    if len(items) > 6:
+        shown += f", ... ({len(items):,} inputs)"
+    if random_seed is not None:
+        return f"at a random point (seed {random_seed}; give --at to choose one): {shown}"
+    return f"at {shown}"
+
+
+def _title(graph, text: str | None) -> str:
+    names = ", ".join(graph.input_names[:8]) + (", ..." if len(graph.inputs) > 8 else "")
+    if text is not None:
+        joiner = ":" if "=" in text else " ="
+        return f"[bold]f({escape(names)})[/bold]{joiner} {escape(text)}"
+    if len(graph.outputs) > 1:
+        outputs = ", ".join(graph.output_names)
+        return f"[bold]f({escape(names)})[/bold] = ({escape(outputs[:500])})"
+    return (f"[bold]f({escape(names)})[/bold]: {len(graph):,} nodes, {graph.edge_count:,} edges,"
+            f" {len(graph.inputs):,} inputs")
+
+
+# -- compare ---------------------------------------------------------------------------------
+
+def render_compare(comparison, console: Console) -> None:
+    c = comparison
+    console.print(_title(c.graph, c.text))
+    console.print(escape(_point_line(c.point, c.seed if c.random_point else None)))
+    console.print(f"one function evaluation: {c.primitives:,} primitives, "
+                  f"{fmt_seconds(c.evaluation.seconds)} (median of {c.evaluation.repeats})")
+    console.print()
+    console.print(compare_table(c))
+    console.print(f"[bold]verdict:[/bold] {escape(c.verdict.text)}")
+    console.print(f"[dim]rule: {escape(c.verdict.rule)}[/dim]")
+    console.print(f"shape: {escape(c.verdict.shape)}")
+    agreement = c.agreement()
+    if agreement is not None:
+        console.print(f"modes agree: largest relative difference {agreement:.3g}")
+    for mode, cost in c.costs.items():
+        if not cost.ran:
+            console.print(f"[yellow]{mode}: estimated, not run[/yellow]: {escape(cost.reason)}")
+    render_warnings(console, c.warnings)
+
+
+def compare_table(c) -> Table:
+    table = new_table("Cost per mode (beyond the shared primal pass)")
+    table.collapse_padding = True  # ten columns in 80
+    table.add_column("mode", no_wrap=True)
+    for name in ("sweeps", "paths", "partials", "mults", "adds", "peak", "ops/eval", "time",
+                 "×eval"):
+        table.add_column(name, justify="right", overflow="fold")
+    for mode, cost in c.costs.items():
+        counts = cost.counts
+        table.add_row(
+            mode, fmt_count(counts.sweeps), fmt_count(counts.paths),
+            fmt_count(counts.partial_evals), fmt_count(counts.multiplications),
+            fmt_count(counts.additions), fmt_count(counts.peak_values),
+            fmt_ratio(c.relative_operations(mode)),
+            fmt_seconds(cost.seconds) if cost.ran else "not run",
+            fmt_ratio(c.relative_time(mode)), style="" if cost.ran else "dim")
+    repeats = max((x.timing.repeats for x in c.costs.values() if x.timing), default=0)
+    table.caption = ("ops/eval: exact partials + mults + adds per primitive evaluated; "
+                     f"×eval: measured time (median of up to {repeats} runs) over one "
+                     "evaluation's")
+    table.caption_justify = "left"
+    return table
+
+
+# -- paths -----------------------------------------------------------------------------------
+
+def path_text(path) -> str:
+    """x → h1 → h2; an arrow into a node that reads the same node twice says which argument."""
+    parts = [path.nodes[0]]
+    for k, node in enumerate(path.nodes[1:]):
+        arrow = "→" + (str(path.slots[k]).translate(SUBSCRIPTS) if path.ambiguous[k] else "")
+        parts.append(f"{arrow} {node}")
+    if len(parts) > PATH_NODES_SHOWN:
+        half = PATH_NODES_SHOWN // 2
+        parts = parts[:half] + [f"→ ... ({len(parts) - 2 * half:,} more) ..."] + parts[-half:]
+    return " ".join(parts)
+
+
+def _factors_text(factors: list) -> str:
+    if not factors:
+        return "(no edges)"
+    texts = [fmt(f) for f in factors]
+    if len(texts) > PATH_NODES_SHOWN:
+        half = PATH_NODES_SHOWN // 2
+        texts = texts[:half] + [f"... ({len(texts) - 2 * half:,} more)"] + texts[-half:]
+    return " · ".join(texts)
+
+
+def render_paths(listing, console: Console) -> None:
+    graph = listing.graph
+    console.print(_title(graph, listing.text))
+    if listing.point is not None:
+        console.print(escape(_point_line(listing.point, None)))
+    total = listing.total_paths
+    plural = "" if total == 1 else "s"
+    if not listing.wrt:
+        console.print("the expression has no variables: there is no path to list")
+        return
+    console.print(f"{fmt_count(total)} path{plural} from {escape(', '.join(listing.wrt[:8]))}"
+                  f"{' ...' if len(listing.wrt) > 8 else ''} to the output"
+                  f"{'s' if len(graph.outputs) > 1 else ''} (counted exactly, before walking)")
+    console.print()
+    table = new_table("Paths" + ("" if listing.symbolic else " (numbers at the point)"))
+    table.add_column("#", justify="right", no_wrap=True)
+    if len(graph.outputs) > 1:
+        table.add_column("output", overflow="fold")
+    table.add_column("path", overflow="fold")
+    table.add_column("local partials", overflow="fold")
+    table.add_column("product", justify="left" if listing.symbolic else "right",
+                     overflow="fold")
+    for k, path in enumerate(listing.listed, 1):
+        cells = [str(k)] + ([escape(path.output)] if len(graph.outputs) > 1 else [])
+        cells += [escape(path_text(path)), escape(_factors_text(path.partials)),
+                  escape(fmt(path.product))]
+        table.add_row(*cells)
+    if any(any(p.ambiguous) for p in listing.listed):
+        table.caption = ("→₁ →₂: through the first or second argument of a node that reads "
+                         "the same node twice (x*x)")
+        table.caption_justify = "left"
+    console.print(table)
+    shown = len(listing.listed)
+    if shown < total:
+        console.print(f"[yellow]showing the first {shown:,} of {fmt_count(total)} paths "
+                      f"(--limit {listing.limit:,}); the sums below cover all "
+                      f"{fmt_count(total)}[/yellow]")
+    console.print(sums_table(listing))
+    counts = listing.counts
+    console.print(f"cost: {fmt_count(counts.paths)} path{plural}, "
+                  f"{fmt_count(counts.partial_evals)} partials, "
+                  f"{fmt_count(counts.multiplications)} multiplications, "
+                  f"{fmt_count(counts.additions)} additions (docs/counting.md)")
+    render_warnings(console, listing.warnings)
+
+
+def sums_table(listing) -> Table:
+    multi = len(listing.graph.outputs) > 1
+    table = new_table("Sum over paths = gradient")
+    if multi:
+        table.add_column("output", overflow="fold")
+    table.add_column("∂/∂", no_wrap=True)
+    table.add_column("paths", justify="right", no_wrap=True)
+    justify = "left" if listing.symbolic else "right"
+    table.add_column("sum of products", justify=justify, overflow="fold")
+    table.add_column("reverse mode", justify=justify, overflow="fold")
+    table.add_column("", no_wrap=True)
+    for s in listing.sums:
+        mark = "[green]✓[/green]" if s.agrees else "[red]✗[/red]" if s.agrees is False \
+            else "[yellow]?[/yellow]"
+        cells = ([escape(s.output)] if multi else []) + [
+            escape(s.input), fmt_count(s.paths), escape(fmt(s.total)), escape(fmt(s.gradient)),
+            mark]
+        table.add_row(*cells)
+    return table
+
+
+# -- scale -----------------------------------------------------------------------------------
+
+def render_scale(result, console: Console) -> None:
+    family = result.family
+    console.print(f"[bold]scale: {family.name}[/bold] ({escape(family.summary)}); "
+                  f"{len(result.sizes)} sizes, {family.size_name} {result.sizes[0]:,} to "
+                  f"{result.sizes[-1]:,}")
+    console.print(f"at a random point (seed {result.seed}); times are medians of up to "
+                  f"{max((r.evaluation.repeats for r in result.rows), default=1)} runs")
+    console.print()
+    console.print(scale_table(result))
+    console.print(growth_table(result))
+    render_chart(result, console)
+    for mode in result.fits:
+        skipped = [row.size for row in result.rows if not row.costs[mode].ran]
+        if skipped:
+            reason = next(row.costs[mode].reason for row in result.rows
+                          if not row.costs[mode].ran)
+            console.print(f"[yellow]{mode}: estimated, not run[/yellow] at {len(skipped)} "
+                          f"size{'s' if len(skipped) > 1 else ''} (first {skipped[0]:,}: "
+                          f"{escape(reason)})")
+
+
+def scale_table(result) -> Table:
+    table = new_table("Operations (partials + mults + adds) and time per size")
+    table.collapse_padding = True
+    table.add_column(result.family.size_name, justify="right", no_wrap=True)
+    table.add_column("nodes", justify="right", overflow="fold")
+    table.add_column("inputs", justify="right", overflow="fold")
+    for mode in result.fits:
+        table.add_column(f"{mode}\nops", justify="right", overflow="fold")
+        table.add_column("time", justify="right", overflow="fold")
+    for row in result.rows:
+        cells = [f"{row.size:,}", fmt_count(row.nodes), fmt_count(row.inputs)]
+        for mode in result.fits:
+            cost = row.costs[mode]
+            cells.append(Text(fmt_count(cost.operations), style="" if cost.ran else "dim"))
+            cells.append(fmt_seconds(cost.seconds) if cost.ran else "not run")
+        table.add_row(*cells)
+    if any(not cost.ran for row in result.rows for cost in row.costs.values()):
+        table.caption = "not run: over a limit; its operations are still exact (estimated)"
+        table.caption_justify = "left"
+    return table
+
+
+def growth_table(result) -> Table:
+    table = new_table("Fitted growth (larger half of the sizes)")
+    table.add_column("mode", no_wrap=True)
+    table.add_column("sweeps or paths", overflow="fold")
+    table.add_column("operations", overflow="fold")
+    table.add_column("time", overflow="fold")
+    for mode, fits in result.fits.items():
+        table.add_row(mode, fits["passes"].text, fits["operations"].text, fits["seconds"].text)
+    return table
+
+
+def render_chart(result, console: Console) -> None:
+    """A bar per mode and size, its length log10(operations): ░ marks estimated, not run."""
+    top = max((row.costs[m].operations for row in result.rows for m in row.costs), default=1)
+    scale = math.log10(max(top, 10))
+    console.print(Text(f"Operations per size, log scale (full bar = {fmt_count(top)}; "
+                       "░ = estimated, not run)", style="bold"))
+    label_width = max(len(f"{result.sizes[-1]:,}"), 1)
+    for row in result.rows:
+        for k, (mode, cost) in enumerate(row.costs.items()):
+            value = cost.operations
+            length = 0 if value <= 0 else max(1, round(CHART_WIDTH * math.log10(value + 1)
+                                                       / scale))
+            line = Text(f"{f'{row.size:,}' if k == 0 else '':>{label_width}} {mode:<8} ")
+            line.append(("█" if cost.ran else "░") * length, style=MODE_STYLES.get(mode, ""))
+            line.append(f" {fmt_count(value)}")
+            console.print(line, no_wrap=True, overflow="ellipsis")

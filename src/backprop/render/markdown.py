@@ -1,0 +1,169 @@
+"""Markdown reports for a CI job summary (``--format markdown``).
+
+GitHub-flavoured Markdown: pipe tables, a check verdict, a Mermaid picture of small
+graphs (GitHub draws ```mermaid blocks), and the step-by-step explanation folded in a
+``<details>`` block. The pieces (``table``, ``counts_table``, ``check_section``,
+``mermaid_block``, ``explanation_block``) are public so that other commands (net, compare)
+can assemble their own reports from them. Plain strings only: no rich here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+from ..counts import FIELDS
+
+PICTURE_MAX_NODES = 50  # a Mermaid picture is embedded up to this many nodes
+
+
+def number(value: Any) -> str:
+    """Every digit of a float (shortest round-trip repr); inf/nan as words."""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def cell(text: Any) -> str:
+    """Plain text safe inside a table cell: no pipes, no HTML, one line."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(text.split())
+
+
+def code(text: Any) -> str:
+    """Inline code safe inside a table cell (pipes escaped as GitHub requires)."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
+          right: Sequence[bool] | None = None) -> str:
+    """A pipe table; cells are taken as already escaped Markdown."""
+    right = right or [False] * len(headers)
+    lines = ["| " + " | ".join(headers) + " |",
+             "|" + "|".join("---:" if r else "---" for r in right) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def counts_table(results: dict, timings: dict | None = None) -> str:
+    """One row per mode, one column per count field (docs/counting.md), then the time."""
+    headers = ["mode", *FIELDS] + (["time"] if timings is not None else [])
+    rows = []
+    for mode, result in results.items():
+        counts = result.counts
+        row = [cell(mode)] + ["-" if getattr(counts, f) is None else f"{getattr(counts, f):,}"
+                              for f in FIELDS]
+        if timings is not None:
+            row.append(fmt_seconds(timings.get(mode)))
+        rows.append(row)
+    return table(headers, rows, [False] + [True] * (len(headers) - 1))
+
+
+def check_section(check) -> str:
+    """The SymPy check's verdict in one line."""
+    if check is None:
+        return "➖ **check skipped** (--no-check)"
+    if check.status == "pass":
+        error = f" (largest difference {check.max_error:.3g})" if check.max_error is not None \
+            else ""
+        return f"✅ **check passed**: {cell(check.method)}{error}"
+    if check.status == "fail":
+        return f"❌ **check FAILED**: {cell(check.reason)} ({cell(check.method)})"
+    return f"➖ **check skipped**: {cell(check.reason)}"
+
+
+def mermaid_block(graph, point=None, max_nodes: int = PICTURE_MAX_NODES) -> str:
+    """A ```mermaid picture of the graph, or a one-line note when it is too large to draw."""
+    if len(graph) > max_nodes:
+        return (f"_The graph has {len(graph):,} nodes; pictures are embedded up to "
+                f"{max_nodes} nodes. Draw it with `backprop graph ... --format svg`._")
+    from ..picture import build, to_mermaid
+
+    return "```mermaid\n" + to_mermaid(build(graph, point)) + "```"
+
+
+def explanation_block(explanation, summary: str = "Step by step") -> str:
+    """The explanation folded in a <details> block, its steps in a text code block."""
+    body = "\n".join(explanation.lines()).replace("```", "'''")
+    return (f"<details><summary>{cell(summary)}</summary>\n\n```text\n{body}\n```\n\n"
+            "</details>")
+
+
+def _gradient_table(report) -> str:
+    numeric = report.point is not None
+    modes = list(report.results) if numeric else []
+    with_formula = report.formulas is not None
+    graph = report.graph
+    if len(graph.outputs) == 1:
+        headers = ["∂f/∂"] + [f"value ({m})" if len(modes) > 1 else "value" for m in modes] \
+            + (["formula"] if with_formula else [])
+        rows = []
+        for k, name in enumerate(report.wrt):
+            row = [code(name)] + [number(report.results[m].jacobian[0][k]) for m in modes]
+            if with_formula:
+                row.append(code(report.formulas[0][k]))
+            rows.append(row)
+        return table(headers, rows, [False] + [True] * len(modes) + [False] * with_formula)
+    headers = ["output"] + [f"∂/∂{cell(name)}" for name in report.wrt]
+    rows = []
+    for o, row in enumerate(report.jacobian):
+        cells = []
+        for k, value in enumerate(row):
+            if numeric:
+                text = number(value)
+                if report.formulas is not None:
+                    text += f" ({code(report.formulas[o][k])})"
+            else:
+                text = code(value)
+            cells.append(text)
+        rows.append([code(graph.output_names[o])] + cells)
+    return table(headers, rows)
+
+
+def grad_markdown(report, explanation=None, picture_max_nodes: int = PICTURE_MAX_NODES) -> str:
+    """The whole ``grad`` report: what was differentiated, the gradient, the cost of each
+    mode, the check, warnings, a picture of small graphs, and the explanation if asked."""
+    graph = report.graph
+    names = ", ".join(graph.input_names)
+    parts = ["## backprop grad", ""]
+    if report.text is not None:
+        joiner = ": " if "=" in report.text else " = "
+        head = f"f({names}){joiner}{report.text}"
+    else:
+        head = f"f({names[:200]}): {len(graph):,} nodes, {graph.edge_count:,} edges"
+    line = code(head)
+    if report.point is not None:
+        where = ", ".join(f"{k} = {number(v)}" for k, v in report.point.items())
+        values = ", ".join(number(v) for v in report.output_values)
+        line += f" at {cell(where[:500])}: f = {values}"
+    parts += [line, ""]
+    parts += ["### Gradient" if len(graph.outputs) == 1 else "### Jacobian", "",
+              _gradient_table(report), ""]
+    agreement = report.agreement()
+    if agreement is not None:
+        parts += [f"Modes agree: largest relative difference {agreement:.3g}.", ""]
+    parts += ["### Cost per mode", "", counts_table(report.results, report.timings), ""]
+    if report.refused:
+        parts += [f"- {cell(mode)} not run: {cell(why)}" for mode, why in report.refused.items()]
+        parts.append("")
+    parts += ["### Check", "", check_section(report.check), ""]
+    if report.warnings:
+        parts += ["### Warnings", ""] + [f"- {cell(w)}" for w in report.warnings] + [""]
+    parts += ["### Graph", "", mermaid_block(graph, report.point, picture_max_nodes), ""]
+    if explanation is not None:
+        parts += [explanation_block(explanation, "Step by step (--explain)"), ""]
+    return "\n".join(parts)

@@ -1,0 +1,180 @@
+"""The ``scale`` job as plain data: one graph family over a range of sizes, every mode's cost.
+
+Per size: the graph's shape, each mode's exact counts and measured time (modes over a limit
+are estimated, not run, exactly as in ``compare``). Per mode: the fitted growth of its
+passes (sweeps or paths), of its operations and of its measured time. A fit is a least
+squares line through log(value) against size (exponential: a factor per step) and against
+log(size) (polynomial: an exponent); the smaller residual wins. Only the larger half of the
+sizes is fitted (at least 3 of them), so that the constant terms of small sizes do not blur
+the asymptotic growth.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .compare import ModeCost, ModeLimits, cost_modes, median_time, random_point, Timing
+from .errors import InputError, LimitError
+from .evaluate import evaluate
+from .families import FAMILIES, Family
+from .modes import MODES
+
+DEFAULT_REPEATS = 3
+TIME_BUDGET = 0.5  # seconds per measurement
+MAX_SIZES = 200  # sizes per run
+MIN_FIT_POINTS = 3
+
+
+def get_family(name: str) -> Family:
+    family = FAMILIES.get(name.strip().lower())
+    if family is None:
+        raise InputError(f"unknown family {name!r}", hint="families: " + ", ".join(FAMILIES))
+    return family
+
+
+def parse_sizes(text: str, family: Family, max_nodes: int) -> list[int]:
+    """``A:B`` (every size from A to B), ``A:B:STEP``, or a list ``1,2,4,8``."""
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            start, stop, step = parts[0], parts[1], parts[2] if len(parts) == 3 else 1
+            if step < 1:
+                raise InputError(f"--sizes {text}: the step must be at least 1")
+            if start > stop:
+                raise InputError(f"--sizes {text}: the range is empty ({start} > {stop})",
+                                 hint=f"write --sizes {stop}:{start}")
+            if (stop - start) // step + 1 > MAX_SIZES:
+                raise LimitError(f"--sizes {text} gives {(stop - start) // step + 1:,} sizes, "
+                                 f"over the limit of {MAX_SIZES}",
+                                 hint="use a step: --sizes A:B:STEP")
+            sizes = list(range(start, stop + 1, step))
+        else:
+            sizes = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise InputError(f"--sizes {text!r}: expected A:B, A:B:STEP or a list like 1,2,4",
+                         hint="for example --sizes 1:12") from None
+    if not sizes:
+        raise InputError("--sizes names no size", hint="for example --sizes 1:12")
+    if len(sizes) > MAX_SIZES:
+        raise LimitError(f"--sizes gives {len(sizes):,} sizes, over the limit of {MAX_SIZES}")
+    if min(sizes) < 1:
+        raise InputError(f"--sizes {text}: sizes start at 1 (got {min(sizes)})")
+    if max(sizes) > family.max_size:
+        raise LimitError(f"size {max(sizes):,} is over the {family.name} family's limit of "
+                         f"{family.max_size:,} {family.size_name}",
+                         hint=f"choose sizes up to {family.max_size:,}")
+    nodes = family.nodes(max(sizes))
+    if nodes > max_nodes:
+        raise LimitError(f"{family.name} at size {max(sizes):,} has {nodes:,} nodes, over "
+                         f"--max-nodes {max_nodes:,}", hint="choose smaller sizes")
+    return sizes
+
+
+@dataclass(frozen=True)
+class Fit:
+    model: str | None  # "constant", "linear", "polynomial", "exponential"; None: no fit
+    exponent: float | None = None  # polynomial: value ~ size^exponent
+    factor: float | None = None  # exponential: value ~ factor^size
+    points: int = 0
+
+    @property
+    def text(self) -> str:
+        if self.model is None:
+            return f"too few sizes to fit (need {MIN_FIT_POINTS})"
+        if self.model == "polynomial":
+            return f"polynomial, n^{self.exponent:.2f}"
+        if self.model == "exponential":
+            return f"exponential, ×{self.factor:.2f} per +1"
+        return self.model
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "exponent": self.exponent, "factor": self.factor,
+                "points": self.points, "text": self.text}
+
+
+def _line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least squares slope and residual sum of squares of y against x."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+    residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys))
+    return slope, residual
+
+
+def fit_growth(sizes: list[int], values: list[float | int | None]) -> Fit:
+    """Choose between value ~ size^k and value ~ f^size on the larger half of the sizes."""
+    pairs = [(s, v) for s, v in zip(sizes, values) if v is not None and v > 0]
+    pairs.sort()
+    if len({s for s, _ in pairs}) < MIN_FIT_POINTS:
+        return Fit(None, points=len(pairs))
+    half = max(MIN_FIT_POINTS, (len(pairs) + 1) // 2)
+    pairs = pairs[-half:]
+    ys = [math.log(v) for _, v in pairs]
+    if max(ys) - min(ys) < 1e-9:
+        return Fit("constant", exponent=0.0, points=len(pairs))
+    k, poly_residual = _line([math.log(s) for s, _ in pairs], ys)
+    b, exp_residual = _line([float(s) for s, _ in pairs], ys)
+    if exp_residual < poly_residual * 0.5 and b > 0:  # exponential only when clearly better
+        return Fit("exponential", factor=math.exp(b), points=len(pairs))
+    model = "constant" if abs(k) < 0.15 else "linear" if abs(k - 1) < 0.15 else "polynomial"
+    return Fit(model, exponent=k, points=len(pairs))
+
+
+@dataclass
+class SizeRow:
+    size: int
+    nodes: int
+    edges: int
+    inputs: int
+    outputs: int
+    depth: int
+    evaluation: Timing
+    costs: dict[str, ModeCost]
+
+
+@dataclass
+class ScaleResult:
+    family: Family
+    sizes: list[int]
+    rows: list[SizeRow]
+    limits: ModeLimits
+    seed: int
+    fits: dict[str, dict[str, Fit]] = field(default_factory=dict)  # mode -> quantity -> fit
+
+
+def scale(family_name: str, sizes_text: str | None = None, *, limits: ModeLimits | None = None,
+          max_nodes: int = 5_000_000, repeats: int = DEFAULT_REPEATS, seed: int = 0,
+          budget: float = TIME_BUDGET) -> ScaleResult:
+    limits = limits or ModeLimits()
+    family = get_family(family_name)
+    sizes = parse_sizes(sizes_text or family.default_sizes, family, max_nodes)
+    if repeats < 1:
+        raise InputError(f"--repeats must be at least 1 (got {repeats})")
+    warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1
+    cost_modes(warm_up, evaluate(warm_up, random_point(warm_up, seed)), list(warm_up.inputs),
+               limits, 1, budget)
+    rows = []
+    for size in sizes:
+        graph = family.build(size)
+        point = random_point(graph, seed)
+        values, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)
+        costs = cost_modes(graph, values, list(graph.inputs), limits, repeats, budget)
+        for cost in costs.values():
+            cost.jacobian = None  # only the counts and times are kept per size
+        rows.append(SizeRow(size, len(graph), graph.edge_count, len(graph.inputs),
+                            len(graph.outputs), graph.depth, evaluation, costs))
+        del graph, values
+    result = ScaleResult(family, sizes, rows, limits, seed)
+    for mode in MODES:
+        costs = [row.costs[mode] for row in rows]
+        result.fits[mode] = {
+            "passes": fit_growth(sizes, [c.passes for c in costs]),
+            "operations": fit_growth(sizes, [c.operations for c in costs]),
+            "seconds": fit_growth(sizes, [c.seconds for c in costs]),
+        }
+    return result
