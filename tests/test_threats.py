@@ -1,13 +1,14 @@
 """The threat list for expressions and the command line (docs/errors.md), from the
 installed command: every case ends in a result or one clean error line, with the documented
-exit code, in under 5 s and 1 GiB of address space, and never prints a traceback."""
+exit code, within 1 GiB of address space, and never prints a traceback. Nothing here is
+timed (machines are noisy): a 30 s timeout guards against hangs, and
+benchmarks/bad_inputs.py measures each case against its 5 s target."""
 
 from __future__ import annotations
 
 import os
 import resource
 import subprocess
-import time
 
 import pytest
 
@@ -20,11 +21,9 @@ def limited_run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedP
     def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (GIB, GIB))
 
-    start = time.monotonic()
     proc = subprocess.run([backprop_executable(), *args], input=stdin, capture_output=True,
                           timeout=30, cwd=ROOT, env={**os.environ, "NO_COLOR": "1"},
                           preexec_fn=limit_memory)
-    proc.elapsed = time.monotonic() - start
     proc.out = proc.stdout.decode("utf-8", "replace")
     proc.err = proc.stderr.decode("utf-8", "replace")
     return proc
@@ -33,7 +32,6 @@ def limited_run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedP
 def assert_clean(proc, code: int):
     assert "Traceback" not in proc.out + proc.err
     assert proc.returncode == code, proc.err
-    assert proc.elapsed < 5, f"took {proc.elapsed:.1f} s"
     if code in (2, 3, 4):
         assert proc.err.startswith("backprop: error: ")
 

@@ -17,6 +17,10 @@ from .errors import EXIT_INTERRUPTED, BackpropError, InputError, LimitError
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
+# typer 0.15 escapes "[default: ...]" for rich even when help is plain text (our markup
+# mode is None), so help would show a stray backslash. Its other uses of rich are off here.
+typer.core.rich = None
+
 app = typer.Typer(
     name="backprop",
     help="A gradient calculator: forward mode, path enumeration and reverse mode on one "

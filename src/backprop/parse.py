@@ -58,16 +58,18 @@ _BAD_CHAR_HINTS = {
 class Token(NamedTuple):
     kind: str  # "num", "name", "op", "end"
     text: str
-    line: int  # 1-based
-    col: int  # 0-based, within the line
+    pos: int  # offset in the text (line and column are worked out only for an error)
     adjacent: bool  # no whitespace between this token and the previous one
+
+
+_KINDS = {_TOKEN.groupindex[name]: name for name in ("ws", "num", "name", "op", "bad")}
 
 
 def iter_tokens(text: str) -> Iterator[Token]:
     """Yield the tokens of ``text``, rejecting any character outside the language."""
-    line, line_start, prev_end = 1, 0, -1
+    kinds, prev_end = _KINDS, -1
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
+        kind = kinds[m.lastindex]
         if kind == "ws":
             continue
         start = m.start()
@@ -76,49 +78,24 @@ def iter_tokens(text: str) -> Iterator[Token]:
             hint = _BAD_CHAR_HINTS.get(ch, "names are ASCII letters, digits and _" if ch.isalpha()
                                        else "the language has numbers, names, + - * / ** ^, "
                                            "parentheses, function calls, = and ;")
-            raise _error(text, line, line_start, start, f"unexpected character {ch!r}", hint)
-        yield Token(kind, m.group(), line, start - line_start, start == prev_end)
+            raise _error(text, start, f"unexpected character {ch!r}", hint)
+        yield Token(kind, m.group(), start, start == prev_end)
         prev_end = m.end()
-        if kind == "op" and m.group() == "\n":
-            line, line_start = line + 1, m.end()
-    yield Token("end", "", line, len(text) - line_start, False)
+    yield Token("end", "", len(text), False)
 
 
 def tokenize(text: str) -> list[Token]:
     return list(iter_tokens(text))
 
 
-class _Window:
-    """``window[i]`` over a token stream that is read once, in order.
-
-    The parser looks one token back and one ahead, so only a short tail is kept: memory
-    stays proportional to the graph, not to the text.
-    """
-
-    def __init__(self, stream: Iterator[Token]):
-        self.stream = stream
-        self.buffer: list[Token] = []
-        self.base = 0  # index of buffer[0]
-
-    def __getitem__(self, i: int) -> Token:
-        buffer = self.buffer
-        while i >= self.base + len(buffer):
-            buffer.append(next(self.stream))
-        if len(buffer) > 4096:  # forget all but a few tokens before i
-            keep = i - self.base - 4
-            del buffer[:keep]
-            self.base += keep
-        return buffer[i - self.base]
-
-
-def _source_line(text: str, line_start: int) -> str:
-    end = text.find("\n", line_start)
-    return text[line_start:] if end < 0 else text[line_start:end]
-
-
-def _error(text, line, line_start, pos, message, hint=None, cls=InputError):
-    return cls(message, hint=hint, source=_source_line(text, line_start)[:400],
-               column=pos - line_start, line=line if "\n" in text else None)
+def _error(text: str, pos: int, message: str, hint=None, cls=InputError):
+    """An error pointing at offset ``pos``: its line (when there are several) and column."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    source = text[line_start:] if line_end < 0 else text[line_start:line_end]
+    line = text.count("\n", 0, line_start) + 1 if "\n" in text else None
+    return cls(message, hint=hint, source=source[:max(400, pos - line_start + 80)],
+               column=pos - line_start, line=line)
 
 
 class _Parser:
@@ -129,47 +106,53 @@ class _Parser:
         self.builder = builder
         self.max_nodes = max_nodes
         self.max_depth = max_depth
-        self.tokens = _Window(iter_tokens(text))
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.stream = iter_tokens(text)
+        # a cursor of three tokens: the parser looks one back (hints) and one ahead (calls)
+        self.prev = self.tok = None
+        self.ahead = next(self.stream)
+        self.advance()
         self.bound: dict[str, int] = {}  # statement names
         self.depth = array("q")  # graph depth of each node of the builder, 8 bytes each
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
-        start = self.line_starts[tok.line - 1]
-        return _error(self.text, tok.line, start, start + tok.col, message, hint, cls)
+        return _error(self.text, tok.pos, message, hint, cls)
+
+    def advance(self) -> None:
+        """Move the cursor one token on (the stream ends with an "end" token, repeated)."""
+        self.prev, self.tok = self.tok, self.ahead
+        if self.ahead.kind != "end":
+            self.ahead = next(self.stream)
 
     def parse(self) -> tuple[int, str]:
         """Parse every statement; return the output node and its name."""
-        tokens, pos = self.tokens, 0
         output = name = None
         bare = False  # the previous statement was a bare expression
-        while tokens[pos].kind != "end":
-            tok = tokens[pos]
+        while self.tok.kind != "end":
+            tok = self.tok
             if tok.text in (";", "\n"):
-                pos += 1
+                self.advance()
                 continue
             if bare:
                 raise self.fail(tok, "only the last statement may be a bare expression",
                                 "name it: a = ...")
             target = None
-            if tok.kind == "name" and tokens[pos + 1].text == "=":
+            if tok.kind == "name" and self.ahead.text == "=":
                 target = self.check_target(tok)
-                pos += 2
-            start = tok if target is None else tokens[pos]
-            output, pos = self.expression(pos)
+                self.advance()
+                self.advance()
+            start = self.tok
+            output = self.expression()
             if target is not None:
                 self.bound[target] = output
                 self.builder.label(output, target)
             name, bare = target, target is None
             if bare:
-                end_tok = tokens[pos]
-                name = self.text[self.offset(start):self.offset(end_tok)].strip()
+                name = self.text[start.pos:min(self.tok.pos, start.pos + 200)].strip()
+                if self.tok.pos - start.pos > 200:  # a display name, not the whole text
+                    name = name[:60] + " ..."
         if output is None:
-            raise self.fail(tokens[pos], "empty expression", "try: backprop grad \"sin(2*x+y)\"")
+            raise self.fail(self.tok, "empty expression", "try: backprop grad \"sin(2*x+y)\"")
         return output, name
-
-    def offset(self, tok: Token) -> int:
-        return self.line_starts[tok.line - 1] + tok.col
 
     def check_target(self, tok: Token) -> str:
         name = tok.text
@@ -198,26 +181,26 @@ class _Parser:
                             "raise the limit with --max-nodes", LimitError)
         return node_id
 
-    def expression(self, pos: int) -> tuple[int, int]:
-        """Parse one expression starting at tokens[pos]; stop at ; newline or end."""
-        tokens = self.tokens
+    def expression(self) -> int:
+        """Parse one expression from the cursor on; stop at ; newline or end."""
         operands: list[int] = []
         operators: list[tuple] = []  # (kind, payload, precedence, token)
         expect_operand = True
+        advance = self.advance
         while True:
-            tok = tokens[pos]
+            tok = self.tok
             text = tok.text
             if expect_operand:
                 if tok.kind == "num":
                     operands.append(self.number(tok))
                     expect_operand = False
                 elif tok.kind == "name":
-                    following = tokens[pos + 1]
+                    following = self.ahead
                     if text in FUNCTIONS:
                         if following.text != "(":
                             raise self.fail(tok, f"{text} is a function", f"write {text}(...)")
                         operators.append(("call", text, 0, tok))
-                        pos += 1
+                        advance()
                     elif following.text == "(" and following.adjacent:
                         raise self.fail(tok, f"unknown function {text!r}",
                                         "functions: " + ", ".join(FUNCTIONS))
@@ -229,7 +212,7 @@ class _Parser:
                 elif text in ("-", "+"):
                     operators.append(("unary", text, _UNARY_PRECEDENCE, tok))
                 elif text == ")" and operators and operators[-1][0] == "call" \
-                        and tokens[pos - 1].text == "(":
+                        and self.prev.text == "(":
                     fn = operators[-1][1]
                     raise self.fail(tok, f"{fn}() needs an argument", f"write {fn}(x)")
                 elif tok.kind == "end" or text in (";", "\n"):
@@ -267,19 +250,19 @@ class _Parser:
                         if entry[0] in ("paren", "call"):
                             raise self.fail(entry[3], "'(' is never closed", "add a ')'")
                         self.reduce(entry, operands)
-                    return operands[-1], pos
+                    return operands[-1]
                 elif text == "=":
                     raise self.fail(tok, "unexpected '='",
                                     "assignments look like: name = expression")
                 else:
-                    prev = tokens[pos - 1]
+                    prev = self.prev
                     hint = "put an operator between them, for example *"
                     if tok.adjacent and prev.kind == "num":
                         hint = f"write {prev.text}*{text}"
                     elif keyword.iskeyword(text):
                         hint = f"{text!r} is Python; the language has only arithmetic and calls"
                     raise self.fail(tok, f"missing operator before {text!r}", hint)
-            pos += 1
+            advance()
 
     def reduce(self, entry: tuple, operands: list[int]) -> None:
         kind, op, _, tok = entry
