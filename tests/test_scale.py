@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from backprop.compare import ModeLimits
 from backprop.errors import InputError, LimitError
 from backprop.families import FAMILIES
 from backprop.parse import parse
@@ -99,10 +100,11 @@ def test_layered_scale_finds_exponential_paths_and_linear_sweeps():
 
 
 def test_scale_estimates_paths_over_the_limit():
-    result = scale("layered", "18:22", repeats=1)
+    result = scale("layered", "8:12", repeats=1, limits=ModeLimits(max_paths=2**10))
     statuses = {row.size: row.costs["paths"].ran for row in result.rows}
-    assert statuses == {18: True, 19: True, 20: False, 21: False, 22: False}
-    assert result.rows[-1].costs["paths"].counts.paths == 2**22
+    assert statuses == {8: True, 9: True, 10: True, 11: False, 12: False}
+    assert result.rows[-1].costs["paths"].counts.paths == 2**12
+    assert "over --max-paths 1,024" in result.rows[-1].costs["paths"].reason
 
 
 def test_wide_scale_shows_forward_paying_a_sweep_per_input():
@@ -128,7 +130,8 @@ def test_scale_layered_1_to_16_runs_fast_and_its_json_parses():
 
 
 def test_scale_prints_table_growth_and_chart():
-    proc = run_cli("scale", "layered", "--sizes", "1:24", "--repeats", "1")
+    proc = run_cli("scale", "layered", "--sizes", "1:24", "--repeats", "1",
+                   "--max-paths", "5000")
     assert proc.returncode == 0, proc.stderr
     assert "Fitted growth" in proc.stdout
     assert "exponential, ×2.00 per +1" in proc.stdout
