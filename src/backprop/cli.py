@@ -82,18 +82,22 @@ MAX_PATHS = typer.Option(1_000_000, "--max-paths",
                          help="Refuse path enumeration over this many paths.")
 MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", help="Refuse longer input text.")
 CHECK_TIMEOUT = typer.Option(10.0, "--check-timeout", help="Seconds the SymPy check may take.")
+MAX_OPS = typer.Option(20_000_000, "--max-ops",
+                       help="Refuse (compare: estimate, not run) forward mode or path "
+                            "enumeration over this many partials + multiplications + additions.")
 
 
 def make_limits(max_nodes: int, max_depth: int, max_paths: int, max_bytes: int,
-                check_timeout: float):
+                check_timeout: float, max_ops: int = 20_000_000):
     """Validate the limit options once for every command."""
     from .report import Limits
 
     for name, value in (("--max-nodes", max_nodes), ("--max-depth", max_depth),
                         ("--max-paths", max_paths), ("--max-bytes", max_bytes),
-                        ("--check-timeout", check_timeout)):
+                        ("--check-timeout", check_timeout), ("--max-ops", max_ops)):
         _nonnegative(name, value)
-    return Limits(max_nodes, max_depth, max_paths, check_timeout)
+    return Limits(max_nodes=max_nodes, max_depth=max_depth, max_paths=max_paths,
+                  max_ops=max_ops, check_timeout=check_timeout)
 
 
 GRAD_EPILOG = """\b
@@ -129,6 +133,7 @@ def grad(
     max_nodes: int = MAX_NODES,
     max_depth: int = MAX_DEPTH,
     max_paths: int = MAX_PATHS,
+    max_ops: int = MAX_OPS,
     max_bytes: int = MAX_BYTES,
     check_timeout: float = CHECK_TIMEOUT,
 ) -> None:
@@ -138,7 +143,7 @@ def grad(
 
     _nonnegative("--rtol", rtol)
     _nonnegative("--atol", atol)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout, max_ops)
     output = (out_format or ("json" if json_out else "text")).strip().lower()
     if output not in ("text", "json", "markdown"):
         raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
@@ -324,9 +329,6 @@ def net_command(
 
 # -- paths, compare, scale (issue 3) ---------------------------------------------------------
 
-MAX_OPS = typer.Option(20_000_000, "--max-ops",
-                       help="Estimate, not run, forward or path enumeration over this many "
-                            "partials + multiplications + additions.")
 MAX_FORWARD_SWEEPS = typer.Option(10_000, "--max-forward-sweeps",
                                   help="Estimate, not run, forward mode over this many sweeps "
                                        "(one per input).")
@@ -338,12 +340,11 @@ def _one_format(json_out: bool, csv_out: bool) -> str:
     return "json" if json_out else "csv" if csv_out else "text"
 
 
-def _mode_limits(max_paths: int, max_forward_sweeps: int, max_ops: int):
+def _mode_limits(limits, max_forward_sweeps: int):
     from .compare import ModeLimits
 
     _nonnegative("--max-forward-sweeps", max_forward_sweeps)
-    _nonnegative("--max-ops", max_ops)
-    return ModeLimits(max_paths, max_forward_sweeps, max_ops)
+    return ModeLimits(limits.max_paths, max_forward_sweeps, limits.max_ops)
 
 
 PATHS_EPILOG = """\b
@@ -380,12 +381,11 @@ def paths_command(
     from .path_listing import list_paths
 
     _nonnegative("--limit", limit)
-    _nonnegative("--max-ops", max_ops)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout, max_ops)
     graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
                        max_nodes=max_nodes, max_depth=max_depth)
     listing = list_paths(graph, at=at, wrt=wrt, limit=limit, max_paths=limits.max_paths,
-                         max_ops=max_ops, timeout=limits.check_timeout)
+                         max_ops=limits.max_ops, timeout=limits.check_timeout)
     if json_out:
         from .render.compare_json import paths_document
         from .render.json_doc import dumps
@@ -434,8 +434,8 @@ def compare_command(
     from .load import load_graph
 
     output = _one_format(json_out, csv_out)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, 0)
-    mode_limits = _mode_limits(limits.max_paths, max_forward_sweeps, max_ops)
+    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, 0, max_ops)
+    mode_limits = _mode_limits(limits, max_forward_sweeps)
     graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
                        max_nodes=max_nodes, max_depth=max_depth)
     comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=mode_limits)
@@ -486,8 +486,8 @@ def scale_command(
     from .scale import scale
 
     output = _one_format(json_out, csv_out)
-    limits = make_limits(max_nodes, 0, max_paths, 0, 0)
-    mode_limits = _mode_limits(limits.max_paths, max_forward_sweeps, max_ops)
+    limits = make_limits(max_nodes, 0, max_paths, 0, 0, max_ops)
+    mode_limits = _mode_limits(limits, max_forward_sweeps)
     result = scale(family, sizes, limits=mode_limits, max_nodes=limits.max_nodes,
                    repeats=repeats, seed=seed)
     if output == "json":

@@ -28,11 +28,10 @@ from .graph import Graph
 from .modes import MODES, run_mode
 from .modes import forward as forward_mode
 from .modes import paths as paths_mode
-from .modes.paths import DEFAULT_MAX_PATHS
+from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
 
 DEFAULT_REPEATS = 5
 DEFAULT_MAX_FORWARD_SWEEPS = 10_000
-DEFAULT_MAX_OPS = 20_000_000
 TIME_BUDGET = 1.0  # seconds: stop repeating a measurement once this much was spent
 RANDOM_RANGE = (0.1, 0.9)  # inside every op's domain (log, sqrt, asin, acos, ...)
 RULE = "fewest sweeps or paths wins (each is one pass over the graph); operations break ties"

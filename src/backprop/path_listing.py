@@ -22,10 +22,9 @@ from .errors import LimitError
 from .evaluate import evaluate
 from .graph import Graph
 from .modes import paths as paths_mode
-from .modes.paths import DEFAULT_MAX_PATHS, PathPlan
+from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS, PathPlan
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
-DEFAULT_MAX_OPS = 20_000_000
 SYMBOLIC_PATH_LIMIT = 20_000  # SymPy products are slow: past this, numbers (--at) are needed
 SYMBOLIC_NODE_LIMIT = 5_000
 AGREEMENT_RTOL = 1e-9  # the path sum against reverse mode's gradient, at a point
@@ -92,16 +91,6 @@ def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
     return names
 
 
-def check_work(path_plan: PathPlan, counts: Counts, max_paths: int, max_ops: int) -> None:
-    """Refuse at once, with the exact size, an enumeration over --max-paths or --max-ops."""
-    paths_mode.check_limit(path_plan, max_paths)
-    if counts.arithmetic > max_ops:
-        raise LimitError(
-            f"path enumeration would take {counts.arithmetic:,} operations over "
-            f"{path_plan.paths:,} paths (longest {path_plan.longest:,} edges), over --max-ops "
-            f"{max_ops:,}", hint="use --mode reverse (one sweep), or raise --max-ops")
-
-
 def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
                limit: int = DEFAULT_LIMIT, max_paths: int = DEFAULT_MAX_PATHS,
                max_ops: int = DEFAULT_MAX_OPS, timeout: float = 10.0) -> PathListing:
@@ -117,7 +106,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
     wrt_ids = [graph.inputs[position[n]] for n in names]
     path_plan = paths_mode.plan(graph, wrt_ids)
     counts = paths_mode.estimate(graph, wrt_ids, path_plan)
-    check_work(path_plan, counts, max_paths, max_ops)
+    paths_mode.check_limit(path_plan, counts, max_paths, max_ops)
     warnings: list[str] = []
     if point is None:
         if path_plan.paths > SYMBOLIC_PATH_LIMIT or len(graph) > SYMBOLIC_NODE_LIMIT:

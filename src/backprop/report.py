@@ -16,7 +16,7 @@ from .errors import InputError, LimitError, NonFiniteError
 from .evaluate import evaluate, non_finite
 from .graph import Graph
 from .modes import MODES, ModeResult, run_mode
-from .modes.paths import DEFAULT_MAX_PATHS
+from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
 from .printer import node_texts, to_text
 
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
@@ -29,6 +29,7 @@ class Limits:
     max_nodes: int = 5_000_000
     max_depth: int = 5_000_000
     max_paths: int = DEFAULT_MAX_PATHS
+    max_ops: int = DEFAULT_MAX_OPS
     check_timeout: float = 10.0
 
 
@@ -78,6 +79,7 @@ def parse_point(text: str | None, graph: Graph) -> dict[str, float] | None:
         return dict(defaults) if defaults is not None else None
     point: dict[str, float] = {}
     fill: float | None = None  # "*=v" gives every variable not named the value v
+    known = set(graph.input_names)
     for item in text.split(","):
         item = item.strip()
         if not item:
@@ -105,7 +107,7 @@ def parse_point(text: str | None, graph: Graph) -> dict[str, float] | None:
         if name == "*":
             fill = value
             continue
-        if name not in graph.input_names:
+        if name not in known:
             raise InputError(f"--at {name}: the expression has no variable {name!r}",
                              hint=_variables_hint(graph))
         point[name] = value
@@ -132,8 +134,9 @@ def parse_wrt(text: str | None, graph: Graph) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise InputError("--wrt names no variable", hint=_variables_hint(graph))
+    known = set(graph.input_names)
     for name in names:
-        if name not in graph.input_names:
+        if name not in known:
             raise InputError(f"--wrt {name}: the expression has no variable {name!r}",
                              hint=_variables_hint(graph))
     if len(set(names)) != len(names):
@@ -155,7 +158,8 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     modes = modes_for(mode)
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
-    wrt_ids = [graph.inputs[graph.input_names.index(n)] for n in names]
+    position = {name: k for k, name in enumerate(graph.input_names)}
+    wrt_ids = [graph.inputs[position[n]] for n in names]
     warnings: list[str] = []
     small = len(graph) <= FORMULA_NODE_LIMIT
     if point is None and len(graph) > SYMBOLIC_NODE_LIMIT:
@@ -214,7 +218,7 @@ def _symbolic():
 
 def _run(name, graph, values, wrt_ids, point, limits) -> ModeResult:
     backend = None if point is not None else _symbolic()
-    options = {"max_paths": limits.max_paths} if name == "paths" else {}
+    options = {"max_paths": limits.max_paths, "max_ops": limits.max_ops} if name == "paths" else {}
     result = run_mode(name, graph, values, wrt_ids, backend, **options)
     if point is None:
         return result

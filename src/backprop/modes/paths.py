@@ -18,6 +18,7 @@ from ..evaluate import local_partials
 from . import ModeResult
 
 DEFAULT_MAX_PATHS = 1_000_000
+DEFAULT_MAX_OPS = 20_000_000  # few paths can still be long: 1e5 paths of 1e5 edges each
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,19 @@ def plan(graph, wrt) -> PathPlan:
     return PathPlan(paths, visits, edges, pairs, deepest, trivial)
 
 
-def check_limit(path_plan: PathPlan, max_paths: int) -> None:
+def check_limit(path_plan: PathPlan, counts: Counts, max_paths: int = DEFAULT_MAX_PATHS,
+                max_ops: int = DEFAULT_MAX_OPS) -> None:
+    """Refuse at once, with the exact size, an enumeration over --max-paths or --max-ops."""
     if path_plan.paths > max_paths:
         raise LimitError(
             f"path enumeration would walk {path_plan.paths:,} paths "
             f"({path_plan.multiplications:,} multiplications), over --max-paths {max_paths:,}",
             hint="use --mode reverse (one sweep), or raise --max-paths")
+    if counts.arithmetic > max_ops:
+        raise LimitError(
+            f"path enumeration would take {counts.arithmetic:,} operations over "
+            f"{path_plan.paths:,} paths (longest {path_plan.longest:,} edges), over --max-ops "
+            f"{max_ops:,}", hint="use --mode reverse (one sweep), or raise --max-ops")
 
 
 @dataclass(frozen=True)
@@ -133,9 +141,11 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
             stack.append([arg, 0])
 
 
-def paths(graph, values, wrt, backend=FLOAT, max_paths: int = DEFAULT_MAX_PATHS) -> ModeResult:
+def paths(graph, values, wrt, backend=FLOAT, max_paths: int = DEFAULT_MAX_PATHS,
+          max_ops: int = DEFAULT_MAX_OPS) -> ModeResult:
     path_plan = plan(graph, wrt)
-    check_limit(path_plan, max_paths)
+    counts = estimate(graph, wrt, path_plan)
+    check_limit(path_plan, counts, max_paths, max_ops)
     column = {w: k for k, w in enumerate(wrt)}
     row_of = {out: o for o, out in enumerate(graph.outputs)}
     sums: dict[tuple[int, int], object] = {}
@@ -145,7 +155,7 @@ def paths(graph, values, wrt, backend=FLOAT, max_paths: int = DEFAULT_MAX_PATHS)
         product = path.product()
         sums[key] = sums[key] + product if key in sums else product
     jacobian = [[sums.get((o, k), 0) for k in range(len(wrt))] for o in range(len(graph.outputs))]
-    return ModeResult("paths", jacobian, estimate(graph, wrt, path_plan))
+    return ModeResult("paths", jacobian, counts)
 
 
 def estimate(graph, wrt, path_plan: PathPlan | None = None) -> Counts:
