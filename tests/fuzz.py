@@ -1,9 +1,11 @@
-"""Long fuzz run of the expression parser (and the spec loader, when present).
+"""Long fuzz run of the expression parser and the spec loader.
 
-    python tests/fuzz.py --minutes 10
+    python tests/fuzz.py --minutes 10 [--target expr|spec|both]
 
 Feeds random bytes, random token soup and mutations of valid expressions to ``parse`` and,
-for the ones that parse, runs the whole ``grad`` job at a random point without the check.
+for the ones that parse, runs the whole ``grad`` job at a random point without the check;
+feeds random bytes and mutations of the example specs (examples/*.yaml) to the spec loader
+and, for the ones that load, builds their graph.
 The only allowed outcomes are a result or a ``BackpropError`` (a clean, one-line error);
 anything else is printed with its input and counted as a crash. The fast part of this runs
 in the suite as tests/test_properties.py.
@@ -16,6 +18,7 @@ import random
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from backprop.errors import BackpropError
 from backprop.parse import parse
@@ -62,26 +65,77 @@ def one(text: str, rng: random.Random) -> str:
     return "ok"
 
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SPEC_TOKENS = [" ", "\n", "  ", "- ", ": ", "[", "]", "{", "}", ",", "&a", "*a", "!!python/object",
+               "---", "1e-3", ".nan", ".inf", "-1", "0", "999999999", "tanh", "softplusx",
+               "weights", "bias", "units", "layers", "params", "w1", "\x00", "'", '"', "#",
+               "version: 2", "loss: mse", "init: {scheme: he, seed: 1}", "~", "yes", "é"]
+
+
+def spec_seeds() -> list[str]:
+    return [p.read_text() for p in sorted(EXAMPLES.glob("*.yaml"))
+            if p.stat().st_size < 20_000]
+
+
+def random_spec(rng: random.Random, seeds: list[str]) -> str:
+    if rng.random() < 0.15:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(60))).decode("latin-1")
+    lines = rng.choice(seeds).splitlines(keepends=True)
+    for _ in range(rng.randrange(1, 5)):
+        k = rng.randrange(len(lines))
+        op = rng.random()
+        if op < 0.35:
+            lines[k] = lines[k][: rng.randrange(len(lines[k]) + 1)] + rng.choice(SPEC_TOKENS) \
+                + lines[k][rng.randrange(len(lines[k]) + 1):]
+        elif op < 0.6:
+            del lines[k]
+            if not lines:
+                lines = ["a: 1\n"]
+        elif op < 0.8:
+            lines.insert(k, rng.choice(lines))
+        else:
+            lines[k] = lines[k].replace(rng.choice("0123456789"), rng.choice("0123456789-.e"))
+    return "".join(lines)
+
+
+def one_spec(text: str) -> str:
+    from backprop.spec import build_scalar_graph, check_size, parse_yaml, resolve, \
+        scalar_size, validate
+
+    try:
+        spec = validate(parse_yaml(text, "fuzz.yaml"), "fuzz.yaml")
+        check_size(spec, 200_000, 10_000)
+        if scalar_size(spec) <= 5_000:
+            build_scalar_graph(resolve(spec))
+    except BackpropError:
+        return "error"
+    return "ok"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target", choices=("expr", "spec", "both"), default="both")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    seeds = spec_seeds()
     deadline = time.monotonic() + args.minutes * 60
     tally = {"ok": 0, "error": 0, "crash": 0}
     while time.monotonic() < deadline:
-        for _ in range(200):
-            text = random_input(rng)
+        for k in range(200):
+            spec = args.target == "spec" or (args.target == "both" and k % 2)
+            text = random_spec(rng, seeds) if spec else random_input(rng)
             try:
-                tally[one(text, rng)] += 1
+                tally[one_spec(text) if spec else one(text, rng)] += 1
             except Exception:  # anything but a clean error is a bug
                 tally["crash"] += 1
                 print(f"CRASH on {text!r}", file=sys.stderr)
                 traceback.print_exc()
     total = sum(tally.values())
-    print(f"fuzz: {total:,} inputs in {args.minutes:g} min: {tally['ok']:,} differentiated, "
-          f"{tally['error']:,} clean errors, {tally['crash']:,} crashes")
+    print(f"fuzz ({args.target}): {total:,} inputs in {args.minutes:g} min: {tally['ok']:,} "
+          f"differentiated or loaded, {tally['error']:,} clean errors, "
+          f"{tally['crash']:,} crashes")
     return 1 if tally["crash"] else 0
 
 

@@ -134,3 +134,49 @@ def test_token_soup_only_gives_clean_errors(parts):
         assert error.message and error.exit_code in (2, 3)
     else:
         assert all(arg < i for i, n in enumerate(graph.nodes) for arg in n.args)
+
+
+# -- the spec loader ---------------------------------------------------------------------
+
+def load_spec_text(text: str):
+    """Everything ``backprop net``/``grad SPEC`` does with a spec, short of differentiating."""
+    from backprop.spec import build_scalar_graph, check_size, parse_yaml, resolve, \
+        scalar_size, validate
+
+    spec = validate(parse_yaml(text, "fuzz.yaml"), "fuzz.yaml")
+    check_size(spec, 10_000, 1_000)
+    if scalar_size(spec) <= 5_000:
+        build_scalar_graph(resolve(spec))
+
+
+YAML_SCALARS = st.one_of(st.integers(-3, 3), st.floats(-2, 2, allow_nan=False),
+                         st.sampled_from(["sigmoid", "tanh", "relu", "linear", "softmax",
+                                          "half_sse", "mse", "cross_entropy", "w1", "b",
+                                          "xavier", "he", "zeros", "1e-3", ".nan", "", "x"]))
+YAML_KEYS = st.sampled_from(["version", "inputs", "targets", "loss", "params", "layers",
+                             "activation", "weights", "bias", "units", "init", "scheme",
+                             "seed", "w1", "b", "random", "shape", "name", "extra"])
+YAML_VALUES = st.recursive(YAML_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(YAML_KEYS, inner, max_size=5)),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(YAML_KEYS, YAML_VALUES, max_size=7))
+def test_random_yaml_documents_only_give_clean_spec_errors(document):
+    import yaml
+
+    text = yaml.safe_dump(document)  # writing test input only; the tool never loads with yaml
+    try:
+        load_spec_text(text)
+    except BackpropError as error:
+        assert error.message and error.exit_code in (2, 3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_arbitrary_text_as_a_spec_only_gives_clean_errors(text):
+    try:
+        load_spec_text(text)
+    except BackpropError as error:
+        assert error.message and error.exit_code in (2, 3)
