@@ -14,7 +14,6 @@ Nothing here prints; render/compare_view.py and render/compare_json.py do.
 
 from __future__ import annotations
 
-import math
 import random
 import statistics
 import time
@@ -25,7 +24,7 @@ from .counts import Counts
 from .errors import InputError
 from .evaluate import evaluate, non_finite
 from .graph import Graph
-from .modes import MODES, run_mode
+from .modes import MODES, agreement, run_mode
 from .modes import forward as forward_mode
 from .modes import paths as paths_mode
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
@@ -222,21 +221,6 @@ class Comparison:
     def agreement(self) -> float | None:
         """Largest relative difference between the Jacobians of the modes that ran."""
         return agreement([c.jacobian for c in self.costs.values() if c.jacobian is not None])
-
-
-def agreement(jacobians: list[list[list[float]]]) -> float | None:
-    if len(jacobians) < 2:
-        return None
-    worst = 0.0
-    reference = jacobians[0]
-    for jacobian in jacobians[1:]:
-        for row, ref_row in zip(jacobian, reference):
-            for a, b in zip(row, ref_row):
-                if math.isfinite(a) and math.isfinite(b):
-                    worst = max(worst, abs(a - b) / max(1.0, abs(b)))
-                elif not (a == b or (a != a and b != b)):
-                    return math.inf
-    return worst
 
 
 def non_finite_warnings(graph: Graph, values: list[float]) -> list[str]:

@@ -15,7 +15,7 @@ from .check import CheckResult, check, symbolic_values
 from .errors import InputError, LimitError, NonFiniteError
 from .evaluate import evaluate, non_finite
 from .graph import Graph
-from .modes import MODES, ModeResult, run_mode
+from .modes import MODES, ModeResult, agreement, run_mode
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
 from .printer import node_texts, to_text
 
@@ -60,16 +60,7 @@ class GradReport:
         """Largest relative difference between the numeric Jacobians of the modes run."""
         if self.point is None or len(self.results) < 2:
             return None
-        worst = 0.0
-        reference = self.jacobian
-        for result in self.results.values():
-            for row, ref_row in zip(result.jacobian, reference):
-                for a, b in zip(row, ref_row):
-                    if math.isfinite(a) and math.isfinite(b):
-                        worst = max(worst, abs(a - b) / max(1.0, abs(b)))
-                    elif not (a == b or (a != a and b != b)):
-                        return math.inf
-        return worst
+        return agreement([self.jacobian] + [r.jacobian for r in self.results.values()])
 
 
 def parse_point(text: str | None, graph: Graph) -> dict[str, float] | None:

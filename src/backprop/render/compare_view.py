@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .console import fmt, fmt_seconds, new_table, render_warnings
+from .console import new_table, render_warnings
+from .numbers import fmt, fmt_seconds
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 MODE_STYLES = {"forward": "blue", "paths": "red", "reverse": "green"}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ..counts import FIELDS
+from .numbers import fmt, fmt_seconds
 
 COUNT_HEADERS = {"sweeps": "sweeps", "primitive_evals": "prims", "partial_evals": "partials",
                  "multiplications": "mults", "additions": "adds", "paths": "paths",
@@ -31,23 +29,6 @@ def make_console(stderr: bool = False) -> Console:
 
     No emoji codes: text such as "A:B:STEP" or a spec path must print as written, not as 🅱."""
     return Console(stderr=stderr, highlight=False, soft_wrap=stderr, emoji=False)
-
-
-def fmt(value: Any) -> str:
-    """Numbers to the last digit (shortest round-trip repr); anything else as text."""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return str(value)
-
-
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
 
 
 def counts_table(results: dict, timings: dict | None = None, title: str = "Cost") -> Table:

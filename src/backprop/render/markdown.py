@@ -13,6 +13,7 @@ import math
 from typing import Any, Iterable, Sequence
 
 from ..counts import FIELDS
+from .numbers import fmt_seconds
 
 PICTURE_MAX_NODES = 50  # a Mermaid picture is embedded up to this many nodes
 
@@ -47,16 +48,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
              "|" + "|".join("---:" if r else "---" for r in right) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
 
 
 def counts_table(results: dict, timings: dict | None = None) -> str:
