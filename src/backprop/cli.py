@@ -340,6 +340,20 @@ def _one_format(json_out: bool, csv_out: bool) -> str:
     return "json" if json_out else "csv" if csv_out else "text"
 
 
+def _emit(output: str, result, *, document, view, csv=None) -> None:
+    """Print a job's result once: one JSON document, CSV rows, or the terminal view."""
+    if output == "json":
+        from .render.json_doc import dumps
+
+        print(dumps(document(result)))
+    elif output == "csv":
+        print(csv(result), end="")
+    else:
+        from .render.console import make_console
+
+        view(result, make_console())
+
+
 def _mode_limits(limits, max_forward_sweeps: int):
     from .compare import ModeLimits
 
@@ -386,16 +400,10 @@ def paths_command(
                        max_nodes=max_nodes, max_depth=max_depth)
     listing = list_paths(graph, at=at, wrt=wrt, limit=limit, max_paths=limits.max_paths,
                          max_ops=limits.max_ops, timeout=limits.check_timeout)
-    if json_out:
-        from .render.compare_json import paths_document
-        from .render.json_doc import dumps
+    from .render import compare_json, compare_view
 
-        print(dumps(paths_document(listing)))
-    else:
-        from .render.compare_view import render_paths
-        from .render.console import make_console
-
-        render_paths(listing, make_console())
+    _emit("json" if json_out else "text", listing, document=compare_json.paths_document,
+          view=compare_view.render_paths)
 
 
 COMPARE_EPILOG = """\b
@@ -439,20 +447,10 @@ def compare_command(
     graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
                        max_nodes=max_nodes, max_depth=max_depth)
     comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=mode_limits)
-    if output == "json":
-        from .render.compare_json import compare_document
-        from .render.json_doc import dumps
+    from .render import compare_json, compare_view
 
-        print(dumps(compare_document(comparison)))
-    elif output == "csv":
-        from .render.compare_json import compare_csv
-
-        print(compare_csv(comparison), end="")
-    else:
-        from .render.compare_view import render_compare
-        from .render.console import make_console
-
-        render_compare(comparison, make_console())
+    _emit(output, comparison, document=compare_json.compare_document,
+          csv=compare_json.compare_csv, view=compare_view.render_compare)
 
 
 SCALE_EPILOG = """\b
@@ -490,20 +488,10 @@ def scale_command(
     mode_limits = _mode_limits(limits, max_forward_sweeps)
     result = scale(family, sizes, limits=mode_limits, max_nodes=limits.max_nodes,
                    repeats=repeats, seed=seed)
-    if output == "json":
-        from .render.compare_json import scale_document
-        from .render.json_doc import dumps
+    from .render import compare_json, compare_view
 
-        print(dumps(scale_document(result)))
-    elif output == "csv":
-        from .render.compare_json import scale_csv
-
-        print(scale_csv(result), end="")
-    else:
-        from .render.compare_view import render_scale
-        from .render.console import make_console
-
-        render_scale(result, make_console())
+    _emit(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
+          view=compare_view.render_scale)
 
 
 def main(argv: list[str] | None = None) -> int:
