@@ -184,3 +184,11 @@ def test_errors_show_a_caret_under_the_column():
     assert lines[1].strip() == "sin(2*x+y) + 3z"
     assert lines[2].index("^") - lines[1].index("s") == len("sin(2*x+y) + 3")
     assert "write 3*z" in lines[3]
+
+
+def test_debug_anywhere_shows_the_traceback_of_an_error():
+    proc = run_cli("grad", "sin(", "--debug")
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "InputError" in proc.stderr
+    proc = run_cli("grad", "sin(")
+    assert "Traceback" not in proc.stderr

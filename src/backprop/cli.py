@@ -498,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map every outcome to an exit code, once."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    if debug:  # accepted anywhere on the line, as every command's --help says
+        argv = ["--debug"] + [a for a in argv if a != "--debug"]
     try:
         code = app(args=argv, prog_name="backprop", standalone_mode=False)
         # Without standalone mode, click *returns* the code of an Exit raised inside a
