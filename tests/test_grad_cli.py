@@ -192,3 +192,23 @@ def test_debug_anywhere_shows_the_traceback_of_an_error():
     assert "Traceback" in proc.stderr and "InputError" in proc.stderr
     proc = run_cli("grad", "sin(")
     assert "Traceback" not in proc.stderr
+
+
+def test_expressions_too_deep_for_formulas_are_a_limit_not_a_crash():
+    deep = "sin(" * 200 + "x" + ")" * 200
+    proc = run_cli("grad", deep)
+    assert proc.returncode == 3 and "formulas" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    for args in (["--at", "x=1"], ["--at", "x=1", "--json"], ["--at", "x=1", "--format",
+                                                              "markdown"]):
+        proc = run_cli("grad", deep, *args)
+        assert proc.returncode == 0, proc.stderr
+    doc = json.loads(run_cli("grad", deep, "--at", "x=1", "--json").stdout)
+    expected = 1.0
+    v = 1.0
+    for _ in range(200):
+        expected *= math.cos(v)
+        v = math.sin(v)
+    assert doc["gradient"]["x"]["value"] == pytest.approx(expected, rel=1e-12)
+    assert doc["gradient"]["x"]["formula"] is None
+    assert run_cli("paths", deep).returncode == 3

@@ -22,6 +22,19 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_RTOL = 1e-9
 DEFAULT_ATOL = 1e-12
 MAX_CHECKED_VARIABLES = 20
+# SymPy builds, prints and differentiates expressions recursively: past this depth Python's
+# stack overflows, so formulas stop here (numbers at a point have no such limit).
+FORMULA_MAX_DEPTH = 100
+
+
+def check_formula_depth(graph: Graph) -> None:
+    """Refuse formulas (exit 3) for a graph too deep for SymPy, before any work."""
+    if graph.depth > FORMULA_MAX_DEPTH:
+        from .errors import LimitError
+
+        raise LimitError(f"the expression is {graph.depth:,} operations deep; formulas are "
+                         f"shown up to a depth of {FORMULA_MAX_DEPTH} (SymPy works "
+                         "recursively)", hint="give a point for numbers: --at x=1,...")
 
 
 @dataclass

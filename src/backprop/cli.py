@@ -535,9 +535,11 @@ def main(argv: list[str] | None = None) -> int:
 def _usage_hint(error: click.UsageError) -> str:
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "backprop"
-    if "No such option" in error.format_message():
+    bad = getattr(error, "option_name", "") or ""
+    takes_expr = ctx is not None and any("--expr" in p.opts for p in ctx.command.params)
+    if "No such option" in error.format_message() and takes_expr and not bad.startswith("--"):
         return f"see '{command} --help'; an expression that starts with '-' goes after -e: " \
-               f"backprop grad -e \"-x^2\""
+               f"{command} -e \"{bad}\""
     return f"see '{command} --help'"
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from .counts import Counts
 from .errors import InputError
-from .evaluate import evaluate, non_finite
+from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
 from .modes import MODES, agreement, run_mode
 from .modes import forward as forward_mode
@@ -221,20 +221,6 @@ class Comparison:
     def agreement(self) -> float | None:
         """Largest relative difference between the Jacobians of the modes that ran."""
         return agreement([c.jacobian for c in self.costs.values() if c.jacobian is not None])
-
-
-def non_finite_warnings(graph: Graph, values: list[float]) -> list[str]:
-    bad = non_finite(graph, values)
-    if not bad:
-        return []
-    from .printer import node_texts
-
-    texts = node_texts(graph, 80)
-    warnings = [f"{graph.nodes[i].label or texts[i] or graph.name(i)} is {values[i]!r} at this "
-                "point (IEEE arithmetic)" for i in bad[:3]]
-    if len(bad) > 3:
-        warnings.append(f"... and {len(bad) - 3:,} more non-finite nodes")
-    return warnings
 
 
 def random_point(graph: Graph, seed: int) -> dict[str, float]:

@@ -42,3 +42,18 @@ def non_finite(graph: Graph, values: list[float]) -> list[int]:
     """Ids of the op nodes whose value is inf or nan, first ones first."""
     return [i for i, v in enumerate(values)
             if graph.nodes[i].args and isinstance(v, float) and not math.isfinite(v)]
+
+
+def non_finite_warnings(graph: Graph, values: list[float]) -> list[str]:
+    """One warning per non-finite node (the first three), named as the user wrote it."""
+    bad = non_finite(graph, values)
+    if not bad:
+        return []
+    from .printer import node_texts
+
+    texts = node_texts(graph, 80)
+    warnings = [f"{graph.nodes[i].label or texts[i] or graph.name(i)} is {values[i]!r} at this "
+                "point (IEEE arithmetic)" for i in bad[:3]]
+    if len(bad) > 3:
+        warnings.append(f"... and {len(bad) - 3:,} more non-finite nodes")
+    return warnings

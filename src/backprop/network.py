@@ -30,7 +30,6 @@ from typing import Any
 from .check import CheckResult
 from .counts import Counts
 from .errors import InputError, LimitError, NonFiniteError
-from .modes import MODES
 from .spec import (DEFAULT_MAX_BYTES, DEFAULT_MAX_UNITS, DEFAULT_MAX_VALUES, Resolved, Spec,
                    build_scalar_graph, load_spec, resolve, scalar_size)
 
@@ -618,13 +617,6 @@ def summary(values) -> tuple[float, float, float]:
     return math.sqrt(math.fsum(v * v for v in items)), min(items), max(items)
 
 
-def modes_for(mode: str) -> tuple[str, ...]:
-    choices = (*MODES, "all")
-    if mode not in choices:
-        raise InputError(f"unknown mode {mode!r}", hint="choose one of: " + ", ".join(choices))
-    return MODES if mode == "all" else (mode,)
-
-
 def choose_engine(spec: Spec, engine: str, max_nodes: int) -> tuple[str, str]:
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}", hint="choose one of: " + ", ".join(ENGINES))
@@ -650,6 +642,8 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
             max_jvps: int = DEFAULT_MAX_JVPS,
             check_timeout: float = 10.0, strict: bool = False) -> NetReport:
     """Load the spec, differentiate in the chosen modes, check, and return plain data."""
+    from .report import modes_for
+
     modes = modes_for(mode)
     spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
     chosen, reason = choose_engine(spec, engine, max_nodes)

@@ -19,7 +19,7 @@ from typing import Any
 
 from .counts import Counts
 from .errors import LimitError
-from .evaluate import evaluate
+from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
 from .modes import paths as paths_mode
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS, PathPlan
@@ -95,7 +95,6 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
                limit: int = DEFAULT_LIMIT, max_paths: int = DEFAULT_MAX_PATHS,
                max_ops: int = DEFAULT_MAX_OPS, timeout: float = 10.0) -> PathListing:
     """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
-    from .compare import non_finite_warnings
     from .modes.reverse import reverse
     from .printer import to_text
     from .report import parse_point, parse_wrt
@@ -109,6 +108,9 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
     paths_mode.check_limit(path_plan, counts, max_paths, max_ops)
     warnings: list[str] = []
     if point is None:
+        from .check import check_formula_depth
+
+        check_formula_depth(graph)
         if path_plan.paths > SYMBOLIC_PATH_LIMIT or len(graph) > SYMBOLIC_NODE_LIMIT:
             what = f"{path_plan.paths:,} paths" if path_plan.paths > SYMBOLIC_PATH_LIMIT \
                 else f"{len(graph):,} nodes"

@@ -11,13 +11,14 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .check import CheckResult, check, symbolic_values
+from .check import (FORMULA_MAX_DEPTH, CheckResult, check, check_formula_depth,
+                    symbolic_values)
 from .errors import InputError, LimitError, NonFiniteError
-from .evaluate import evaluate, non_finite
+from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
 from .modes import MODES, ModeResult, agreement, run_mode
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
-from .printer import node_texts, to_text
+from .printer import to_text
 
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
@@ -152,7 +153,9 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     position = {name: k for k, name in enumerate(graph.input_names)}
     wrt_ids = [graph.inputs[position[n]] for n in names]
     warnings: list[str] = []
-    small = len(graph) <= FORMULA_NODE_LIMIT
+    small = len(graph) <= FORMULA_NODE_LIMIT and graph.depth <= FORMULA_MAX_DEPTH
+    if point is None:
+        check_formula_depth(graph)
     if point is None and len(graph) > SYMBOLIC_NODE_LIMIT:
         raise LimitError(f"the graph has {len(graph):,} nodes, too many for symbolic formulas "
                          f"(limit {SYMBOLIC_NODE_LIMIT:,})", hint="give a point: --at x=1,...")
@@ -162,7 +165,7 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     sym_values = symbolic_values(graph) if with_formulas else None
     if point is not None:
         values = evaluate(graph, point)
-        warnings += _non_finite_warnings(graph, values)
+        warnings += non_finite_warnings(graph, values)
         output_values = [values[o] for o in graph.outputs]
     else:
         values = sym_values
@@ -215,18 +218,6 @@ def _run(name, graph, values, wrt_ids, point, limits) -> ModeResult:
         return result
     # Seeds and constant partials are exact ints (they serve SymPy too): report floats.
     return replace(result, jacobian=[[float(v) for v in row] for row in result.jacobian])
-
-
-def _non_finite_warnings(graph: Graph, values: list[float]) -> list[str]:
-    bad = non_finite(graph, values)
-    texts = node_texts(graph, 80) if bad else []
-    warnings = []
-    for i in bad[:3]:
-        where = graph.nodes[i].label or texts[i] or graph.name(i)
-        warnings.append(f"{where} is {values[i]!r} at this point (IEEE arithmetic)")
-    if len(bad) > 3:
-        warnings.append(f"... and {len(bad) - 3} more non-finite nodes")
-    return warnings
 
 
 def _non_finite_gradient_warnings(report: GradReport) -> list[str]:

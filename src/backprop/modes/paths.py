@@ -78,12 +78,14 @@ def check_limit(path_plan: PathPlan, counts: Counts, max_paths: int = DEFAULT_MA
         raise LimitError(
             f"path enumeration would walk {path_plan.paths:,} paths "
             f"({path_plan.multiplications:,} multiplications), over --max-paths {max_paths:,}",
-            hint="use --mode reverse (one sweep), or raise --max-paths")
+            hint="reverse mode needs one sweep (backprop grad --mode reverse); "
+                 "or raise --max-paths")
     if counts.arithmetic > max_ops:
         raise LimitError(
             f"path enumeration would take {counts.arithmetic:,} operations over "
             f"{path_plan.paths:,} paths (longest {path_plan.longest:,} edges), over --max-ops "
-            f"{max_ops:,}", hint="use --mode reverse (one sweep), or raise --max-ops")
+            f"{max_ops:,}", hint="reverse mode needs one sweep (backprop grad --mode reverse); "
+                                 "or raise --max-ops")
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def compare_table(c) -> Table:
     repeats = max((x.timing.repeats for x in c.costs.values() if x.timing), default=0)
     table.caption = ("ops/eval: exact partials + mults + adds per primitive evaluated; "
                      f"×eval: measured time (median of up to {repeats} runs) over one "
-                     "evaluation's")
+                     "evaluation's time")
     table.caption_justify = "left"
     return table
 

@@ -9,20 +9,12 @@ can assemble their own reports from them. Plain strings only: no rich here.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Sequence
 
 from ..counts import FIELDS
-from .numbers import fmt_seconds
+from .numbers import fmt, fmt_seconds
 
 PICTURE_MAX_NODES = 50  # a Mermaid picture is embedded up to this many nodes
-
-
-def number(value: Any) -> str:
-    """Every digit of a float (shortest round-trip repr); inf/nan as words."""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return str(value)
 
 
 def cell(text: Any) -> str:
@@ -104,7 +96,7 @@ def _gradient_table(report) -> str:
             + (["formula"] if with_formula else [])
         rows = []
         for k, name in enumerate(report.wrt):
-            row = [code(name)] + [number(report.results[m].jacobian[0][k]) for m in modes]
+            row = [code(name)] + [fmt(report.results[m].jacobian[0][k]) for m in modes]
             if with_formula:
                 row.append(code(report.formulas[0][k]))
             rows.append(row)
@@ -115,7 +107,7 @@ def _gradient_table(report) -> str:
         cells = []
         for k, value in enumerate(row):
             if numeric:
-                text = number(value)
+                text = fmt(value)
                 if report.formulas is not None:
                     text += f" ({code(report.formulas[o][k])})"
             else:
@@ -138,8 +130,8 @@ def grad_markdown(report, explanation=None, picture_max_nodes: int = PICTURE_MAX
         head = f"f({names[:200]}): {len(graph):,} nodes, {graph.edge_count:,} edges"
     line = code(head)
     if report.point is not None:
-        where = ", ".join(f"{k} = {number(v)}" for k, v in report.point.items())
-        values = ", ".join(number(v) for v in report.output_values)
+        where = ", ".join(f"{k} = {fmt(v)}" for k, v in report.point.items())
+        values = ", ".join(fmt(v) for v in report.output_values)
         line += f" at {cell(where[:500])}: f = {values}"
     parts += [line, ""]
     parts += ["### Gradient" if len(graph.outputs) == 1 else "### Jacobian", "",
