@@ -92,6 +92,8 @@ FLOAT = SimpleNamespace(
     sigmoid=_sigmoid,
     relu=lambda a: a if a > 0 else (a if a != a else 0.0),
     step=lambda a: 1.0 if a > 0 else (NAN if a != a else 0.0),
+    # z * x where a zero factor z is an exact zero: 0 * inf is 0 (d(x^0)/dx at x = 0)
+    times=lambda z, x: 0.0 if z == 0 else z * x,
 )
 
 _symbolic = None
@@ -131,6 +133,7 @@ def symbolic():
             sigmoid=lambda a: 1 / (1 + sympy.exp(-a)),
             relu=lambda a: sympy.Piecewise((a, a > 0), (0, True)),
             step=lambda a: sympy.Piecewise((1, a > 0), (0, True)),
+            times=lambda z, x: 0 if z == 0 else z * x,  # structural: symbols are not 0
         )
     return _symbolic
 
@@ -182,6 +185,7 @@ def array():
             sigmoid=quiet(sigmoid),
             relu=quiet(lambda a: np.maximum(a, 0.0)),  # nan stays nan
             step=quiet(lambda a: np.heaviside(a, 0.0)),  # step(0) = 0, step(nan) = nan
+            times=quiet(lambda z, x: np.where(z == 0, 0.0, z * x)),
         )
     return _array
 

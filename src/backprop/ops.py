@@ -47,11 +47,9 @@ OPS: dict[str, Op] = {
         Op("div", 2, "/", lambda B, a, b: B.div(a, b),
            lambda B, out, a, b: (B.div(1, b), -B.div(out, b)), 2),
         Op("neg", 1, "-", lambda B, a: -a, lambda B, out, a: (-1,), 3),
-        # b*a^(b-1) and a^b*log(a), with the zero factor taken first so that d(x^0)/dx and
-        # d(0^y)/dy are 0, not 0*inf (a structural test: it also holds for SymPy symbols)
+        # B.times: a zero factor is an exact zero, so d(x^0)/dx and d(0^y)/dy are 0, not 0*inf
         Op("pow", 2, "^", lambda B, a, b: B.pow(a, b),
-           lambda B, out, a, b: (0 if b == 0 else b * B.pow(a, b - 1),
-                                 0 if out == 0 else out * B.log(a)), 4),
+           lambda B, out, a, b: (B.times(b, B.pow(a, b - 1)), B.times(out, B.log(a))), 4),
         _unary("sin", lambda B, a: B.sin(a), lambda B, out, a: B.cos(a)),
         _unary("cos", lambda B, a: B.cos(a), lambda B, out, a: -B.sin(a)),
         _unary("tan", lambda B, a: B.tan(a), lambda B, out, a: 1 + out * out),
