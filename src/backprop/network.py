@@ -29,6 +29,7 @@ from typing import Any
 
 from .check import CheckResult
 from .counts import Counts
+from .modes import relative_difference
 from .errors import InputError, LimitError, NonFiniteError
 from .spec import (DEFAULT_MAX_BYTES, DEFAULT_MAX_UNITS, DEFAULT_MAX_VALUES, Resolved, Spec,
                    build_scalar_graph, load_spec, resolve, scalar_size)
@@ -585,18 +586,11 @@ class NetReport:
         worst = 0.0
         for mode in ran:
             for name, value in self.named_gradients[mode].items():
-                worst = max(worst, _relative(value, self.named_gradients[ref][name]))
+                worst = max(worst, relative_difference(value, self.named_gradients[ref][name]))
             for group in self.layers:
                 for a, b in zip(_flat(group.gradients[mode]), _flat(group.gradients[ref])):
-                    worst = max(worst, _relative(a, b))
+                    worst = max(worst, relative_difference(a, b))
         return worst
-
-
-def _relative(a: float, b: float) -> float:
-    a, b = float(a), float(b)
-    if math.isfinite(a) and math.isfinite(b):
-        return abs(a - b) / max(1.0, abs(b))
-    return 0.0 if (a == b or (a != a and b != b)) else math.inf
 
 
 def _flat(values) -> list[float]:

@@ -22,6 +22,7 @@ from .errors import LimitError
 from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
 from .modes import paths as paths_mode
+from .modes import relative_difference
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS, PathPlan
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
@@ -147,7 +148,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
             parts = terms.get((out, w), [])
             total = _total(parts, point is None)
             exact = _number(gradient[o][k], point is None)
-            difference = None if point is None else _difference(total, exact)
+            difference = None if point is None else relative_difference(total, exact)
             agrees = _same_formula(total, exact, timeout) if point is None \
                 else difference <= AGREEMENT_RTOL or math.isnan(difference) and total != total
             sums.append(PathSum(out_name[out], graph.nodes[w].label, to_output[out][w], total,
@@ -192,12 +193,6 @@ def _total(parts: list, symbolic: bool):
     for k, part in enumerate(parts):
         total = part if k == 0 else total + part
     return total
-
-
-def _difference(total: float, gradient: float) -> float:
-    if math.isfinite(total) and math.isfinite(gradient):
-        return abs(total - gradient) / max(1.0, abs(gradient))
-    return 0.0 if total == gradient else math.nan
 
 
 def _same_formula(total, gradient, timeout: float) -> bool | None:

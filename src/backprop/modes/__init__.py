@@ -25,24 +25,24 @@ class ModeResult:
     counts: Counts
 
 
-def agreement(jacobians: list[list[list[float]]]) -> float | None:
-    """Largest relative difference between numeric Jacobians (None with fewer than two).
+def relative_difference(a: float, b: float) -> float:
+    """|a - b| / max(1, |b|): entries near zero compare absolutely. A non-finite entry
+    agrees (0.0) only with the same value, nan with nan; otherwise the difference is inf."""
+    a, b = float(a), float(b)
+    if math.isfinite(a) and math.isfinite(b):
+        return abs(a - b) / max(1.0, abs(b))
+    return 0.0 if (a == b or (a != a and b != b)) else math.inf
 
-    Relative to max(1, |reference|), so entries near zero compare absolutely; a non-finite
-    entry agrees only with the same value (nan with nan), else the answer is inf.
-    """
+
+def agreement(jacobians: list[list[list[float]]]) -> float | None:
+    """Largest relative difference between numeric Jacobians (None with fewer than two)."""
     if len(jacobians) < 2:
         return None
-    worst = 0.0
     reference = jacobians[0]
-    for jacobian in jacobians[1:]:
-        for row, ref_row in zip(jacobian, reference):
-            for a, b in zip(row, ref_row):
-                if math.isfinite(a) and math.isfinite(b):
-                    worst = max(worst, abs(a - b) / max(1.0, abs(b)))
-                elif not (a == b or (a != a and b != b)):
-                    return math.inf
-    return worst
+    return max((relative_difference(a, b)
+                for jacobian in jacobians[1:]
+                for row, ref_row in zip(jacobian, reference)
+                for a, b in zip(row, ref_row)), default=0.0)
 
 
 def run_mode(name: str, graph, values, wrt, backend=None, **options) -> ModeResult:
