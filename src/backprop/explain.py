@@ -655,15 +655,18 @@ class _Context:
             row = []
             for w in self.wrt:
                 value = adjoint.get(w, 0)
-                head = self.derivative(o, w)
                 source = f"adj[{self.names[w]}]" if w in adjoint else None
-                text = f"{head} = {source} = {self.n(value)}" if source else \
-                    f"{head} = 0 (no path from {self.names[w]})"
-                steps.append(Step("result", text,
-                                  f"{head} = {source or 0}", value, "reverse", self.names[w]))
+                steps.append(self.result_step(o, w, value, source, "reverse"))
                 row.append(value)
             jacobian.append(row)
         return steps, jacobian
+
+    def result_step(self, o: int, w: int, value, source: str | None, mode: str) -> Step:
+        """The last step of a sweep: d output_o / d w read off an adjoint or a tangent."""
+        head = self.derivative(o, w)
+        text = f"{head} = {source} = {self.n(value)}" if source else \
+            f"{head} = 0 (no path from {self.names[w]})"
+        return Step("result", text, f"{head} = {source or 0}", value, mode, self.names[w])
 
     # -- 3b. forward mode (mirrors modes/forward.py)
     def forward(self) -> tuple[list[Step], list[list[Any]]]:
@@ -700,12 +703,8 @@ class _Context:
             column = []
             for o, out in enumerate(self.graph.outputs):
                 value = tangent.get(out, 0)
-                head = self.derivative(o, w)
                 source = f"{t}[{self.names[out]}]" if out in tangent else None
-                text = f"{head} = {source} = {self.n(value)}" if source else \
-                    f"{head} = 0 (no path from {self.names[w]})"
-                steps.append(Step("result", text,
-                                  f"{head} = {source or 0}", value, "forward", self.names[w]))
+                steps.append(self.result_step(o, w, value, source, "forward"))
                 column.append(value)
             columns.append(column)
         jacobian = [[column[o] for column in columns] for o in range(len(self.graph.outputs))]
