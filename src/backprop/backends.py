@@ -73,6 +73,7 @@ def _sign(a):
 
 FLOAT = SimpleNamespace(
     name="float",
+    one=1.0,  # the seed of a sweep: a float, so that every derivative stays a float
     div=_div,
     pow=_pow,
     log=_log,
@@ -114,6 +115,7 @@ def symbolic():
 
         _symbolic = SimpleNamespace(
             name="sympy",
+            one=1,
             div=lambda a, b: a / b,
             pow=sym_pow,
             log=sympy.log,
@@ -166,6 +168,7 @@ def array():
 
         _array = SimpleNamespace(
             name="numpy",
+            one=1.0,
             div=quiet(np.divide),
             pow=quiet(np.power),
             log=quiet(np.log),

@@ -18,7 +18,7 @@ def forward(graph, values, wrt, backend=FLOAT) -> ModeResult:
     nodes = graph.nodes
     columns, partials, mults, adds, peak = [], 0, 0, 0, 0
     for w in wrt:
-        tangent = {w: 1}
+        tangent = {w: backend.one}
         for i in range(w + 1, len(nodes)):
             node = nodes[i]
             if not node.args:
