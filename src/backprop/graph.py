@@ -36,14 +36,17 @@ class Graph:
     # Values for the inputs when no point is given (a network spec's parameter values);
     # report.parse_point falls back to them. None for expressions.
     defaults: dict[str, float] | None = field(default=None)
+    # Ids of the input variables, in order of first appearance: found from the nodes when
+    # not given (the compiled parser gives them, a pass over millions of nodes saved).
+    inputs: tuple[int, ...] = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.inputs is None:
+            object.__setattr__(self, "inputs",
+                               tuple(i for i, n in enumerate(self.nodes) if n.op == "input"))
 
     def __len__(self) -> int:
         return len(self.nodes)
-
-    @cached_property
-    def inputs(self) -> tuple[int, ...]:
-        """Ids of the input variables, in order of first appearance."""
-        return tuple(i for i, n in enumerate(self.nodes) if n.op == "input")
 
     @cached_property
     def input_names(self) -> tuple[str, ...]:

@@ -18,8 +18,9 @@ import math
 import re
 from typing import Iterator, NamedTuple
 
+from .accel import CORE
 from .errors import InputError, LimitError
-from .graph import Graph, GraphBuilder
+from .graph import Graph, GraphBuilder, Node
 from .ops import CONSTANTS, FUNCTIONS
 
 DEFAULT_MAX_NODES = 5_000_000
@@ -147,9 +148,7 @@ class _Parser:
                 self.builder.label(output, target)
             name, bare = target, target is None
             if bare:
-                name = self.text[start.pos:min(self.tok.pos, start.pos + 200)].strip()
-                if self.tok.pos - start.pos > 200:  # a display name, not the whole text
-                    name = name[:60] + " ..."
+                name = output_name(self.text, start.pos, self.tok.pos)
         if output is None:
             raise self.fail(self.tok, "empty expression", "try: backprop grad \"sin(2*x+y)\"")
         return output, name
@@ -297,6 +296,12 @@ class _Parser:
         return self.builder.input(text)
 
 
+def output_name(text: str, start: int, stop: int) -> str:
+    """The name of a bare expression's output: its text, shortened when long."""
+    name = text[start:min(stop, start + 200)].strip()
+    return name[:60] + " ..." if stop - start > 200 else name
+
+
 def parse_into(builder: GraphBuilder, text: str, *, max_nodes: int = DEFAULT_MAX_NODES,
                max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[int, str]:
     """Parse ``text`` into ``builder``; return (output node id, output name)."""
@@ -306,6 +311,13 @@ def parse_into(builder: GraphBuilder, text: str, *, max_nodes: int = DEFAULT_MAX
 def parse(*texts: str, max_nodes: int = DEFAULT_MAX_NODES,
           max_depth: int = DEFAULT_MAX_DEPTH) -> Graph:
     """Parse one or more expressions into one graph (several outputs make a Jacobian)."""
+    if CORE is not None:  # the compiled parser; None means "let Python parse (or word the error)"
+        parsed = CORE.parse(texts, max_nodes, max_depth, Node)
+        if parsed is not None:
+            nodes, inputs, outputs, spans = parsed
+            names = [text[start:stop] if is_target else output_name(text, start, stop)
+                     for text, (start, stop, is_target) in zip(texts, spans)]
+            return Graph(nodes, tuple(outputs), tuple(names), inputs=tuple(inputs))
     builder = GraphBuilder()
     outputs, names = [], []
     for text in texts:

@@ -9,6 +9,7 @@ addition.
 
 from __future__ import annotations
 
+from ..accel import CORE
 from ..backends import FLOAT
 from ..counts import Counts
 from ..evaluate import local_partials
@@ -16,13 +17,18 @@ from . import ModeResult
 
 
 def reverse(graph, values, wrt, backend=FLOAT) -> ModeResult:
+    if CORE is not None and backend is FLOAT:
+        swept = CORE.reverse(graph.nodes, values, wrt, graph.outputs)  # the same sweep, in C
+        if swept is not None:
+            jacobian, partials, adds, peak, primitive = swept
+            return _result(graph, jacobian, partials, adds, peak, primitive)
     nodes = graph.nodes
     active = graph.depends_on(wrt)
     jacobian, partials, adds, peak = [], 0, 0, 0
     for out in graph.outputs:
         adjoint = [None] * (out + 1)
         if active[out]:
-            adjoint[out] = 1
+            adjoint[out] = backend.one
         reached = 0
         for i in range(out, -1, -1):
             a = adjoint[i]
@@ -45,8 +51,12 @@ def reverse(graph, values, wrt, backend=FLOAT) -> ModeResult:
                     adds += 1
         peak = max(peak, reached)
         jacobian.append([adjoint[w] if w <= out and adjoint[w] is not None else 0 for w in wrt])
-    counts = Counts("reverse", sweeps=len(graph.outputs),
-                    primitive_evals=sum(1 for n in nodes if n.args), partial_evals=partials,
-                    multiplications=partials, additions=adds,  # one per edge visit
-                    peak_values=len(nodes) + peak)
+    return _result(graph, jacobian, partials, adds, peak,
+                   sum(1 for n in nodes if n.args))
+
+
+def _result(graph, jacobian, partials, adds, peak, primitive) -> ModeResult:
+    counts = Counts("reverse", sweeps=len(graph.outputs), primitive_evals=primitive,
+                    partial_evals=partials, multiplications=partials,  # one per edge visit
+                    additions=adds, peak_values=len(graph.nodes) + peak)
     return ModeResult("reverse", jacobian, counts)
