@@ -269,3 +269,4 @@ def test_a_long_sum_and_a_deep_chain():
     grad = reverse(graph, evaluate(graph, point), graph.inputs).jacobian[0]
     assert grad[0] == pytest.approx(0.5 * math.cos(0.25), rel=1e-15)
     assert grad[1] == pytest.approx(math.cos(0.25), rel=1e-15)
+

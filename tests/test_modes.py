@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sympy
@@ -246,3 +249,15 @@ def test_paths_bad_input_exits_cleanly(args, code):
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.startswith("backprop: error:")
     assert "Traceback" not in proc.stderr
+
+
+def test_forward_mode_overflows_to_inf_rather_than_failing():
+    """Seeds are floats: 2^1100 paths of x overflow by IEEE rules, in every mode."""
+    lines = ["a0 = x"] + [f"a{i} = a{i - 1} + a{i - 1}" for i in range(1, 1100)] + ["sin(a1099)"]
+    backprop = Path(sys.executable).parent / "backprop"
+    for mode in ("forward", "reverse"):
+        proc = subprocess.run([str(backprop), "grad", "\n".join(lines), "--at", "x=0",
+                               "--no-check", "--mode", mode, "--json"],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert '"value": "inf"' in proc.stdout

@@ -10,16 +10,19 @@ import sys
 from typing import List, Optional
 
 import click  # typer's foundation: its exceptions are click's
-import typer
 
-from . import __version__
-from .errors import EXIT_INTERRUPTED, BackpropError, InputError, LimitError
+# Our help is plain text (rich_markup_mode=None) and main() prints every error itself, so
+# typer's rich integration (help panels, pretty tracebacks) goes unused. Blocking the two
+# modules it needs keeps typer from loading them (with rich.markdown and markdown_it: 90 ms
+# of every start) and from escaping "[default: ...]" as rich markup in plain help.
+for _unused in ("typer.rich_utils", "rich.traceback"):
+    sys.modules.setdefault(_unused, None)
+import typer  # noqa: E402
+
+from . import __version__  # noqa: E402
+from .errors import EXIT_INTERRUPTED, BackpropError, InputError, LimitError  # noqa: E402
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-
-# typer 0.15 escapes "[default: ...]" for rich even when help is plain text (our markup
-# mode is None), so help would show a stray backslash. Its other uses of rich are off here.
-typer.core.rich = None
 
 app = typer.Typer(
     name="backprop",
@@ -138,6 +141,10 @@ def grad(
     check_timeout: float = CHECK_TIMEOUT,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
+    if at is not None and not no_check:  # SymPy loads on the other core meanwhile
+        from . import sympy_side
+
+        sympy_side.start()
     from .load import load_graph
     from .report import grad as run_grad
 

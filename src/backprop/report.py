@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import sympy_side
 from .check import (FORMULA_MAX_DEPTH, CheckResult, check, check_formula_depth,
                     symbolic_values)
 from .errors import InputError, LimitError, NonFiniteError
@@ -41,10 +42,10 @@ class GradReport:
     wrt: list[str]
     point: dict[str, float] | None
     output_values: list[Any] | None  # floats at the point
-    output_formulas: list[Any] | None  # SymPy expressions
+    output_formulas: list[Any] | None  # SymPy expressions, or their text at a point
     results: dict[str, ModeResult]  # per mode; numbers at a point, else formulas
     timings: dict[str, float]  # seconds per mode
-    formulas: list[list[Any]] | None  # the symbolic Jacobian, where it was affordable
+    formulas: list[list[Any]] | None  # the symbolic Jacobian (its text at a point), if affordable
     check: CheckResult | None
     refused: dict[str, str] = field(default_factory=dict)  # mode -> why it was not run
     warnings: list[str] = field(default_factory=list)
@@ -160,17 +161,13 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         raise LimitError(f"the graph has {len(graph):,} nodes, too many for symbolic formulas "
                          f"(limit {SYMBOLIC_NODE_LIMIT:,})", hint="give a point: --at x=1,...")
 
-    # At a point, formulas come with the check: --no-check never loads SymPy (fast start).
-    with_formulas = point is None or (small and run_check)
-    sym_values = symbolic_values(graph) if with_formulas else None
     if point is not None:
         values = evaluate(graph, point)
         warnings += non_finite_warnings(graph, values)
-        output_values = [values[o] for o in graph.outputs]
+        output_values, output_formulas = [values[o] for o in graph.outputs], None
     else:
-        values = sym_values
-        output_values = None
-    output_formulas = [sym_values[o] for o in graph.outputs] if sym_values else None
+        values = symbolic_values(graph)
+        output_values, output_formulas = None, [values[o] for o in graph.outputs]
 
     results, timings, refused = {}, {}, {}
     for name in modes:
@@ -184,24 +181,40 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
             refused[name] = error.message
             warnings.append(f"{name} mode not run: {error.message}")
 
-    formulas = None
-    if point is None:
-        formulas = next(iter(results.values())).jacobian
-    elif with_formulas:
-        formulas = run_mode("reverse", graph, sym_values, wrt_ids, _symbolic()).jacobian
-
+    formulas = next(iter(results.values())).jacobian if point is None else None
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
     report = GradReport(graph, text, names, point, output_values,
                         output_formulas, results, timings, formulas, None, refused, warnings)
-    if point is not None:
+    if point is None:
+        if run_check:
+            report.check = check(graph, names, report.jacobian, None, rtol=rtol, atol=atol,
+                                 timeout=limits.check_timeout)
+    else:
         warnings += _non_finite_gradient_warnings(report)
-    if run_check:
-        report.check = check(graph, names, report.jacobian, point, rtol=rtol, atol=atol,
-                             timeout=limits.check_timeout)
+        # At a point, formulas come with the check (--no-check never loads SymPy), and all
+        # of SymPy's work goes to the side process that cli.grad started, if it did.
+        if run_check:
+            job = (graph, names, wrt_ids, report.jacobian, point, small, rtol, atol,
+                   limits.check_timeout)
+            report.output_formulas, report.formulas, report.check = (
+                sympy_side.run(_sympy_at_point, *job) if small else _sympy_at_point(*job))
     if strict and point is not None and (_has_non_finite(report)):
         raise NonFiniteError("a result is not finite at this point (--strict): "
                              + "; ".join(warnings[:3]))
     return report
+
+
+def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol, atol,
+                    timeout):
+    """SymPy's part of a numeric grad: the formulas (as text) and the check."""
+    output_formulas = formulas = None
+    if with_formulas:
+        sym_values = symbolic_values(graph)
+        output_formulas = [str(sym_values[o]) for o in graph.outputs]
+        formulas = [[str(f) for f in row] for row in
+                    run_mode("reverse", graph, sym_values, wrt_ids, _symbolic()).jacobian]
+    return output_formulas, formulas, check(graph, names, jacobian, point, rtol=rtol,
+                                            atol=atol, timeout=timeout)
 
 
 def _symbolic():

@@ -1,0 +1,75 @@
+"""The SymPy side process: the same answers as in-process, and nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from backprop import sympy_side
+from backprop.errors import InputError
+from backprop.parse import parse
+from backprop.report import _sympy_at_point
+
+
+def job(text: str, point: dict):
+    graph = parse(text)
+    from backprop.evaluate import evaluate
+    from backprop.modes.reverse import reverse
+
+    jacobian = reverse(graph, evaluate(graph, point), graph.inputs).jacobian
+    return (graph, list(graph.input_names), list(graph.inputs), jacobian, point, True, 1e-9,
+            1e-12, 10.0)
+
+
+def fails(message):
+    raise InputError(message)
+
+
+def children() -> set[int]:
+    """Pids of this process's children (zombies included)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        found.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def test_the_side_process_gives_the_in_process_answer():
+    args = job("sin(2*x+y)*exp(-x)", {"x": 0.3, "y": -1.2})
+    here = _sympy_at_point(*args)
+    before = children()
+    sympy_side.start()
+    there = sympy_side.run(_sympy_at_point, *args)
+    assert there == here
+    output_formulas, formulas, check = there
+    assert output_formulas == ["exp(-x)*sin(2*x + y)"]
+    assert all(isinstance(f, str) for f in formulas[0]) and len(formulas[0]) == 2
+    assert check.status == "pass" and check.checked == ["x", "y"]
+    assert children() <= before  # the child was reaped
+
+
+def test_an_error_on_the_side_is_the_in_process_error():
+    sympy_side.start()
+    with pytest.raises(InputError, match="the same message"):
+        sympy_side.run(fails, "the same message")
+
+
+def test_without_start_run_is_a_plain_call():
+    assert sympy_side.run(sorted, [3, 1, 2]) == [1, 2, 3]
+
+
+def test_an_unused_child_is_killed_at_exit():
+    code = ("import os, sys; from backprop import sympy_side; sympy_side.start(); "
+            "print(sympy_side._child[0]); sys.exit(0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30)
+    pid = int(proc.stdout)
+    assert not os.path.exists(f"/proc/{pid}")  # killed and reaped, not an orphan at work
