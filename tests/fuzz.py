@@ -1,26 +1,36 @@
 """Long fuzz run of the expression parser and the spec loader.
 
-    python tests/fuzz.py --minutes 10 [--target expr|spec|both]
+    python tests/fuzz.py --minutes 10 [--target expr|spec|both|core]
 
 Feeds random bytes, random token soup and mutations of valid expressions to ``parse`` and,
 for the ones that parse, runs the whole ``grad`` job at a random point without the check;
 feeds random bytes and mutations of the example specs (examples/*.yaml) to the spec loader
 and, for the ones that load, builds their graph.
 The only allowed outcomes are a result or a ``BackpropError`` (a clean, one-line error);
-anything else is printed with its input and counted as a crash. The fast part of this runs
-in the suite as tests/test_properties.py.
+anything else is printed with its input and counted as a crash. ``--target core`` feeds
+the same expressions to the compiled core and to the pure-Python engine: any difference
+in the graph, in a value or in a gradient bit counts as a crash too. The fast part of this
+runs in the suite as tests/test_properties.py and tests/test_core.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import random
+import struct
 import sys
 import time
 import traceback
 from pathlib import Path
 
+from backprop import evaluate as evaluate_module
+from backprop import parse as parse_module
+from backprop.accel import CORE
 from backprop.errors import BackpropError
+from backprop.evaluate import evaluate
+from backprop.modes import reverse as reverse_module
+from backprop.modes.reverse import reverse
 from backprop.parse import parse
 from backprop.report import Limits, grad
 
@@ -63,6 +73,49 @@ def one(text: str, rng: random.Random) -> str:
     except BackpropError:
         return "error"
     return "ok"
+
+
+POINTS = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -3.0, 1e-300, 800.0, math.inf, -math.inf, math.nan]
+
+
+def _engines(fn, pure: bool):
+    """fn() on the compiled core, or with every call site seeing no core."""
+    modules = (parse_module, evaluate_module, reverse_module)
+    saved = [m.CORE for m in modules]
+    if pure:
+        for m in modules:
+            m.CORE = None
+    try:
+        return fn()
+    except BackpropError as error:
+        return type(error), str(error)
+    finally:
+        for m, core in zip(modules, saved):
+            m.CORE = core
+
+
+def _bits(values) -> list:
+    return [struct.pack("<d", float(v)) if not math.isnan(v) else "nan" for v in values]
+
+
+def one_core(text: str, rng: random.Random) -> str:
+    """The core and pure Python on one text: same graph, same values, same gradient bits."""
+    def job():
+        graph = parse(text, max_nodes=10_000, max_depth=10_000)
+        point = {n: rng.choice(POINTS) if rng.random() < 0.5 else rng.uniform(-3, 3)
+                 for n in graph.input_names}
+        values = evaluate(graph, point)
+        result = reverse(graph, values, graph.inputs)
+        return (graph.nodes, graph.outputs, graph.output_names, _bits(values),
+                [_bits(row) for row in result.jacobian], result.counts)
+
+    state = rng.getstate()
+    compiled = _engines(job, pure=False)
+    rng.setstate(state)  # the same random point for both
+    reference = _engines(job, pure=True)
+    if compiled != reference:
+        raise AssertionError(f"the core and Python differ:\n{compiled!r}\n{reference!r}")
+    return "error" if len(reference) == 2 else "ok"
 
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -116,8 +169,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--target", choices=("expr", "spec", "both"), default="both")
+    parser.add_argument("--target", choices=("expr", "spec", "both", "core"), default="both")
     args = parser.parse_args()
+    if args.target == "core" and CORE is None:
+        parser.error("the compiled core is not built (or BACKPROP_PURE_PYTHON is set)")
+    check_one = one_core if args.target == "core" else one
     rng = random.Random(args.seed)
     seeds = spec_seeds()
     deadline = time.monotonic() + args.minutes * 60
@@ -127,7 +183,7 @@ def main() -> int:
             spec = args.target == "spec" or (args.target == "both" and k % 2)
             text = random_spec(rng, seeds) if spec else random_input(rng)
             try:
-                tally[one_spec(text) if spec else one(text, rng)] += 1
+                tally[one_spec(text) if spec else check_one(text, rng)] += 1
             except Exception:  # anything but a clean error is a bug
                 tally["crash"] += 1
                 print(f"CRASH on {text!r}", file=sys.stderr)

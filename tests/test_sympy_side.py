@@ -73,3 +73,18 @@ def test_an_unused_child_is_killed_at_exit():
                           timeout=30)
     pid = int(proc.stdout)
     assert not os.path.exists(f"/proc/{pid}")  # killed and reaped, not an orphan at work
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["grad", "sin(x)", "--at", "x=1"], True),
+    (["--debug", "grad", "sin(x)", "--at=x=1"], True),
+    (["grad", "sin(x)", "--at", "x=1", "--no-check"], False),
+    (["grad", "sin(x)"], False),  # formulas without a point: SymPy runs in-process
+    (["grad", "--help"], False),
+    (["paths", "x*y", "--at", "x=1"], False),
+    ([], False),
+])
+def test_the_entry_point_starts_sympy_only_for_a_checked_grad(argv, wanted):
+    from backprop.entry import wants_sympy
+
+    assert wants_sympy(argv) is wanted

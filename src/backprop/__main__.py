@@ -1,5 +1,5 @@
 """``python -m backprop``."""
 
-from .cli import run
+from .entry import run
 
 run()
