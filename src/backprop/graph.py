@@ -38,7 +38,7 @@ class Graph:
     defaults: dict[str, float] | None = field(default=None)
     # Ids of the input variables, in order of first appearance: found from the nodes when
     # not given (the compiled parser gives them, a pass over millions of nodes saved).
-    inputs: tuple[int, ...] = field(default=None)
+    inputs: tuple[int, ...] | None = field(default=None)  # a tuple after __post_init__
 
     def __post_init__(self) -> None:
         if self.inputs is None:
