@@ -12,8 +12,9 @@ from backprop.evaluate import evaluate
 from backprop.load import load_graph
 from backprop.modes import run_mode
 from backprop.report import grad, parse_point
-from backprop.spec import (SpecError, build_scalar_graph, load_spec, load_spec_graph,
-                           parse_yaml, resolve, validate)
+from backprop.spec import (MAX_NESTING, YAML_LOADER_ENV, SpecError, build_scalar_graph,
+                           load_spec, load_spec_graph, parse_yaml, resolve, validate,
+                           yaml_loader)
 
 from conftest import ROOT, run_cli
 
@@ -31,6 +32,19 @@ layers:
     weights: [[w1, w2]]
     bias: [b]
 """
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def yaml_backend(request, monkeypatch):
+    """Every test here runs under libyaml's C parser and under PyYAML's pure-Python one
+    (the CLI in a subprocess inherits the choice through the environment)."""
+    import yaml
+
+    monkeypatch.setenv(YAML_LOADER_ENV, request.param)
+    expected = yaml.SafeLoader if request.param == "python" else (
+        getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)
+    assert yaml_loader(yaml) is expected
+    return request.param
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "spec.yaml") -> str:
@@ -189,6 +203,39 @@ def test_a_huge_layer_is_refused_before_anything_is_allocated(tmp_path):
         load_spec(write(tmp_path, big), max_units=10**7)
     assert "785,000,000 parameters" in caught.value.message
     assert "6.3 GB" in caught.value.message
+
+
+def _nested(kind: str, depth: int) -> tuple[str, int]:
+    """A document nested ``depth`` levels below its top mapping, and the line where nesting
+    first passes MAX_NESTING."""
+    if kind == "block":
+        return "".join("  " * i + "k:\n" for i in range(depth)) + "  " * depth + "1\n", \
+            MAX_NESTING + 1
+    if kind == "flow-list":
+        return "x: " + "[" * depth + "]" * depth + "\n", 1
+    if kind == "flow-map":
+        return "x: " + "{a: " * depth + "1" + "}" * depth + "\n", 1
+    # lists split over lines, with a comment and a quoted bracket that do not count
+    lines = ["x: # [[[[ not nesting", *["  " + "[ '[' ," for _ in range(depth)], "  1",
+             *["  ]" for _ in range(depth)]]
+    return "\n".join(lines) + "\n", MAX_NESTING + 1
+
+
+@pytest.mark.parametrize("kind", ["block", "flow-list", "flow-map", "flow-lines"])
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 999, 1_000, 1_001, 20_000])
+def test_the_nesting_guard_holds_under_every_parser_at_every_depth(kind, depth):
+    """The guard's message and line, not a parser's own limit (libyaml refuses 1,000 flow
+    levels by itself, with its own wording), whatever parser and version is installed."""
+    text, line = _nested(kind, depth)
+    with pytest.raises(InputError) as caught:
+        parse_yaml(text, "s.yaml")
+    assert caught.value.message == f"s.yaml:{line}: nesting deeper than {MAX_NESTING} levels"
+
+
+@pytest.mark.parametrize("kind", ["block", "flow-list", "flow-map", "flow-lines"])
+def test_nesting_up_to_the_guard_is_accepted(kind):
+    text, _ = _nested(kind, MAX_NESTING - 1)
+    assert parse_yaml(text, "s.yaml").kind == "map"
 
 
 # --------------------------------------------------------------------------- the CLI on bad input

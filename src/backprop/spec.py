@@ -4,7 +4,9 @@ Loading never calls ``yaml.load`` or ``safe_load``. PyYAML's *event* parser (a s
 machine, not a recursive descent) feeds a loop that builds plain nodes with line numbers
 on an explicit stack, and refuses what a spec never needs: anchors and aliases (so an
 alias bomb stops at its first ``&``), tags, duplicate keys, a second document, and nesting
-deeper than ``MAX_NESTING``. Scalars stay text until a field asks for them: ``1e-3`` is a
+deeper than ``MAX_NESTING``, with the same message and line under libyaml's C parser and
+PyYAML's pure-Python one (``BACKPROP_YAML_LOADER=python`` selects it; the tests run under
+both). Scalars stay text until a field asks for them: ``1e-3`` is a
 number (YAML 1.1 would make it a string), ``true`` is a boolean only where a field wants
 one, ``.nan`` and ``.inf`` are refused (a non-finite weight makes every gradient
 meaningless), quoted text is never a number.
@@ -35,6 +37,7 @@ from .graph import Graph, GraphBuilder
 
 SPEC_VERSION = 1
 MAX_NESTING = 64
+YAML_LOADER_ENV = "BACKPROP_YAML_LOADER"  # "python": PyYAML's pure-Python parser, not libyaml
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_VALUES = 50_000_000  # numbers a network may hold (400 MB as float64)
 DEFAULT_MAX_UNITS = 100_000  # units in one layer
@@ -128,17 +131,21 @@ class YNode:
         self.key_lines: dict[str, int] | None = {} if kind == "map" else None
 
 
-def parse_yaml(text: str, source: str) -> YNode:
+def parse_yaml(text: str, source: str, loader=None) -> YNode:
     """One YAML document as YNodes, built in a loop from PyYAML's events."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    loader = loader or yaml_loader(yaml)
     root: YNode | None = None
     stack: list[list] = []  # frames: [node, pending key, line of the pending key]
     documents = 0
 
     def fail(line: int, message: str, hint: str | None = None) -> InputError:
         return InputError(f"{source}:{line}: {message}", hint=hint)
+
+    def too_deep(line: int) -> InputError:
+        return fail(line, f"nesting deeper than {MAX_NESTING} levels",
+                    hint="a spec is at most a few levels deep")
 
     def attach(node: YNode) -> None:
         nonlocal root
@@ -189,17 +196,55 @@ def parse_yaml(text: str, source: str) -> YNode:
                 attach(node)
                 stack.append([node, None, 0])
                 if len(stack) > MAX_NESTING:
-                    raise fail(line, f"nesting deeper than {MAX_NESTING} levels",
-                               hint="a spec is at most a few levels deep")
+                    raise too_deep(line)
             elif kind in ("SequenceEndEvent", "MappingEndEvent"):
                 stack.pop()
     except yaml.YAMLError as error:
+        # libyaml refuses deep flow nesting on its own (at 1,000 levels, while it scans
+        # ahead), before the events reach the guard: then the reference parser, which
+        # streams, meets the guard at the same event and line as without libyaml.
+        if loader is not yaml.SafeLoader and _flow_nesting_reaches(text, MAX_NESTING):
+            return parse_yaml(text, source, yaml.SafeLoader)
         raise _yaml_error(error, source) from None
     if root is None:
         raise InputError(f"{source}: the file holds no YAML document (only comments?)",
                          hint="a spec needs version, inputs, targets, loss and layers; "
                               "see docs/spec.md")
     return root
+
+
+def yaml_loader(yaml):
+    """libyaml's safe parser where PyYAML was built with it, else (or when asked) Python's."""
+    if os.environ.get(YAML_LOADER_ENV, "").strip().lower() == "python":
+        return yaml.SafeLoader
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+_FLOW = re.compile(r"""[\[\]{}\n#'"]""")
+
+
+def _flow_nesting_reaches(text: str, levels: int) -> bool:
+    """Whether flow brackets, outside quotes and comments, nest ``levels`` deep."""
+    depth, quote, comment = 0, "", False
+    for match in _FLOW.finditer(text):
+        char, at = match.group(), match.start()
+        if char == "\n":
+            comment = False
+        elif comment:
+            continue
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char if at == 0 or text[at - 1] in " \t[{,:\n" else ""
+        elif char == "#":
+            comment = at == 0 or text[at - 1] in " \t\n"
+        elif char in "[{":
+            depth += 1
+            if depth >= levels:
+                return True
+        else:
+            depth = max(depth - 1, 0)
+    return False
 
 
 def _yaml_error(error, source: str) -> InputError:
