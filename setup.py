@@ -1,9 +1,32 @@
 """Builds the compiled core (src/backprop/_core.c); everything else is in pyproject.toml.
 
-The extension is optional: without a C compiler the install still succeeds and backprop
-runs its pure-Python engine, which gives the same results, only slower (docs/performance.md).
+The extension is optional: without a C compiler the install still succeeds, with a warning
+on stderr (pip shows it with -v), and backprop runs its pure-Python engine, which gives the
+same results, only slower (docs/performance.md); ``backprop --version`` names the engine.
 """
 
-from setuptools import Extension, setup
+import sys
 
-setup(ext_modules=[Extension("backprop._core", ["src/backprop/_core.c"], optional=True)])
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.errors import BaseError, CCompilerError, CompileError
+
+
+class build_ext_or_say_why(build_ext):
+    """build_ext that, when the optional core cannot be built, says so once on stderr."""
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except (BaseError, CCompilerError, CompileError) as error:
+            if not ext.optional:
+                raise
+            sys.stderr.write(
+                f"WARNING: backprop's compiled core was not built ({error}).\n"
+                "WARNING: backprop will run in pure Python: the same results, slower on large "
+                "inputs. For the core, install a C compiler and the Python headers, then "
+                "reinstall.\n")
+
+
+setup(ext_modules=[Extension("backprop._core", ["src/backprop/_core.c"], optional=True)],
+      cmdclass={"build_ext": build_ext_or_say_why})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 import sympy
 
 from backprop.check import check, symbols_for
@@ -32,12 +35,18 @@ def test_check_fails_a_wrong_formula_and_passes_a_right_one():
 
 
 def test_check_times_out_and_says_so():
-    text = "+".join(f"sin(x{i}*x{i+1})^{i % 7 + 2}" for i in range(3000))
-    graph = parse(text)
-    names = list(graph.input_names)
-    result = check(graph, names, [[0.0] * len(names)], {n: 0.5 for n in names}, timeout=0.05)
+    graph = parse("x*exp(exp(exp(10*e)))")  # SymPy evaluates e^(e^(e^27)): never ends
+    result = check(graph, ["x"], [[math.inf]], {"x": 1.0}, timeout=0.5)
     assert result.status == "skipped"
-    assert "did not finish" in result.reason
+    assert "did not finish within 0.5 s" in result.reason and "--check-timeout" in result.reason
+
+
+def test_the_verdict_figure_is_relative():
+    graph = parse("1e6*x")
+    result = check(graph, ["x"], [[1e6 + 1e-4]], {"x": 1.0})
+    assert result.status == "pass"
+    assert result.max_error == pytest.approx(1e-10, rel=1e-3)
+    assert result.max_abs_error == pytest.approx(1e-4, rel=1e-3)
 
 
 def test_check_samples_variables_on_large_graphs():

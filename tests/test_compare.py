@@ -68,10 +68,17 @@ def test_modes_over_a_limit_are_estimated_with_exact_counts_and_not_run():
     assert "over --max-ops 100" in by_ops.costs["forward"].reason
 
 
-def test_median_time_stops_repeating_once_the_budget_is_spent():
+def test_median_time_stops_repeating_once_the_budget_is_spent(monkeypatch):
+    clock = [0.0]  # a fake clock: each call of the function takes 0.02 s
+    monkeypatch.setattr("backprop.compare.time.perf_counter", lambda: clock[0])
     calls = []
-    _, timing = median_time(lambda: calls.append(time.sleep(0.02)), repeats=50, budget=0.05)
-    assert timing.repeats == len(calls) < 50 and timing.seconds >= 0.02
+
+    def work():
+        calls.append(1)
+        clock[0] += 0.02
+
+    _, timing = median_time(work, repeats=50, budget=0.05)
+    assert timing.repeats == len(calls) == 3 and timing.seconds == pytest.approx(0.02)
 
 
 # -- the command --------------------------------------------------------------------------
@@ -157,12 +164,24 @@ def test_compare_bad_input_exits_cleanly(args, code):
 
 # -- Ctrl-C ---------------------------------------------------------------------------------
 
+def _wait_for_cpu(proc: subprocess.Popen, seconds: float, deadline: float = 120) -> None:
+    """Poll until ``proc`` has used ``seconds`` of CPU (not wall time: the machine may be busy)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    start = time.monotonic()
+    while time.monotonic() - start < deadline and proc.poll() is None:
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / tick >= seconds:  # utime + stime
+            return
+        time.sleep(0.05)
+
+
 def _interrupt(args: list[str]) -> subprocess.CompletedProcess:
     """Start a long enumeration, let it run, send SIGINT as a terminal's Ctrl-C would."""
     proc = subprocess.Popen([backprop_executable(), *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(3.0)  # well past start-up: the walk over 16 million paths has begun
+    _wait_for_cpu(proc, 1.5)  # well past start-up (0.3 s): the walk over 16M paths has begun
     assert proc.poll() is None, "the enumeration finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -182,3 +201,158 @@ def test_ctrl_c_during_a_long_enumeration_exits_130_without_a_traceback(args):
     assert proc.returncode == 130, proc.stderr
     assert "backprop: interrupted" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- huge counts and every limit option (issue 11) --------------------------------------------
+
+def layered(layers: int) -> str:
+    return "; ".join(f"h{i} = {'x' if i == 1 else f'h{i - 1}'}*{'x' if i == 1 else f'h{i - 1}'}"
+                     for i in range(1, layers + 1))
+
+
+def run_in_process(args: list[str], capsys, stdin: str | None = None, monkeypatch=None):
+    """``backprop ARGS`` in this process (fast); returns (exit code, stdout, stderr)."""
+    from backprop.cli import main
+
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    capsys.readouterr()
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compare_on_2000_layers_keeps_huge_counts_exact(capsys):
+    code, out, err = run_in_process(["compare", layered(2000), "--repeats", "1", "--json"],
+                                    capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    paths = doc["modes"]["paths"]
+    assert paths["status"] == "estimated"
+    assert paths["counts"]["paths"] == 2**2000  # an int, not a float or "inf"
+    assert isinstance(paths["relative_operations"], int)
+    assert paths["operations"] == paths["relative_operations"] * 2000 + \
+        paths["operations"] % 2000
+    code, out, err = run_in_process(["compare", layered(2000), "--repeats", "1"], capsys)
+    assert code == 0 and "Traceback" not in err and "1.15e+602 paths" in out
+    code, out, err = run_in_process(["compare", layered(2000), "--repeats", "1", "--csv"],
+                                    capsys)
+    rows = {row["mode"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert int(rows["paths"]["paths"]) == 2**2000
+
+
+def test_counts_past_python_int_text_limit_print_whole(capsys, monkeypatch):
+    import sys
+
+    code, out, err = run_in_process(["compare", "-", "--repeats", "1", "--json"], capsys,
+                                    stdin=layered(15_000), monkeypatch=monkeypatch)
+    assert code == 0, err
+    digits = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        assert json.loads(out)["modes"]["paths"]["counts"]["paths"] == 2**15_000
+    finally:
+        sys.set_int_max_str_digits(digits)
+
+
+def test_compare_runs_paths_under_the_max_ops_it_was_given(monkeypatch):
+    """The enumeration itself gets --max-ops, not the default (20 layers were refused)."""
+    import backprop.compare as compare_module
+
+    seen = {}
+    real = compare_module.run_mode
+
+    def spy(mode, *args, **options):
+        seen[mode] = options
+        return real(mode, *args, **options)
+
+    monkeypatch.setattr(compare_module, "run_mode", spy)
+    limits = ModeLimits(max_paths=10**7, max_ops=10**10)
+    compare(parse(LAYERED_5), repeats=1, limits=limits)
+    assert seen["paths"] == {"max_paths": 10**7, "max_ops": 10**10}
+
+
+@pytest.mark.parametrize("value", ["1e10", "10000000000", "1E10", "1.5e3"])
+def test_limit_options_take_whole_numbers_in_e_notation(value, capsys):
+    code, out, err = run_in_process(["compare", "sin(x)", "--max-ops", value, "--json",
+                                     "--repeats", "1"], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("value", ["1.5", "1e-3", "abc", "1_000", "１２", "1e1000"])
+def test_limit_options_refuse_what_is_not_a_whole_number(value, capsys):
+    code, out, err = run_in_process(["compare", "sin(x)", "--max-paths", value], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("backprop: error:") and "Traceback" not in err
+
+
+# Each limit option of each command, set just under what the input needs: refused (exit 3)
+# or, where compare and scale estimate instead of running, named as the reason.
+REFUSED = [
+    (["compare", LAYERED_5, "--max-nodes", "3"], "--max-nodes"),
+    (["compare", LAYERED_5, "--max-depth", "2"], "--max-depth"),
+    (["compare", LAYERED_5, "--max-bytes", "10"], "--max-bytes"),
+    (["paths", LAYERED_5, "--at", "x=1", "--max-nodes", "3"], "--max-nodes"),
+    (["paths", LAYERED_5, "--at", "x=1", "--max-depth", "2"], "--max-depth"),
+    (["paths", LAYERED_5, "--at", "x=1", "--max-bytes", "10"], "--max-bytes"),
+    (["paths", LAYERED_5, "--at", "x=1", "--max-paths", "31"], "--max-paths 31"),
+    (["paths", LAYERED_5, "--at", "x=1", "--max-ops", "100"], "--max-ops 100"),
+    (["scale", "layered", "--sizes", "1:5", "--max-nodes", "5"], "--max-nodes 5"),
+    (["grad", LAYERED_5, "--at", "x=1", "--no-check", "--max-nodes", "3"], "3 nodes"),
+    (["grad", LAYERED_5, "--at", "x=1", "--no-check", "--max-depth", "2"], "--max-depth"),
+    (["grad", LAYERED_5, "--at", "x=1", "--no-check", "--max-bytes", "10"], "--max-bytes"),
+    (["grad", LAYERED_5, "--at", "x=1", "--no-check", "--mode", "paths", "--max-paths", "31"],
+     "--max-paths 31"),
+    (["grad", LAYERED_5, "--at", "x=1", "--no-check", "--mode", "paths", "--max-ops", "100"],
+     "--max-ops 100"),
+    (["graph", LAYERED_5, "--max-nodes", "3"], "3 nodes"),
+    (["graph", LAYERED_5, "--max-depth", "2"], "--max-depth"),
+    (["graph", LAYERED_5, "--max-bytes", "10"], "--max-bytes"),
+    (["net", "examples/seed004.yaml", "--no-check", "--engine", "scalar", "--max-nodes", "3"],
+     "--max-nodes 3"),
+    (["net", "examples/seed004.yaml", "--no-check", "--mode", "paths", "--max-paths", "1"],
+     "--max-paths 1"),
+    (["net", "examples/seed004.yaml", "--no-check", "--max-bytes", "10"], "10 bytes"),
+    (["net", "examples/seed004.yaml", "--no-check", "--max-values", "3"], "--max-values 3"),
+    (["net", "examples/seed004.yaml", "--no-check", "--max-units", "1"], "--max-units 1"),
+    (["net", "examples/seed004.yaml", "--no-check", "--engine", "array", "--mode", "forward",
+      "--max-jvps", "1"], "--max-jvps 1"),
+    (["net", "examples/seed004.yaml", "--no-check", "--engine", "scalar", "--max-depth", "1"],
+     "--max-depth 1"),
+    (["grad", "examples/seed004.yaml", "--no-check", "--max-depth", "1"], "--max-depth 1"),
+]
+
+
+@pytest.mark.parametrize("args, named", REFUSED)
+def test_each_limit_option_is_honoured(args, named, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = run_in_process(args, capsys)
+    assert code == 3, err
+    assert err.startswith("backprop: error:") and named in err  # the line or its hint
+
+
+ESTIMATED = [
+    (["compare", LAYERED_5, "--max-paths", "31"], "paths", "--max-paths 31"),
+    (["compare", LAYERED_5, "--max-ops", "100"], "paths", "--max-ops 100"),
+    (["compare", "x*y+z", "--max-forward-sweeps", "2"], "forward", "--max-forward-sweeps 2"),
+    (["scale", "layered", "--sizes", "1:5", "--max-paths", "31"], "paths", "--max-paths 31"),
+    (["scale", "layered", "--sizes", "1:5", "--max-ops", "100"], "paths", "--max-ops 100"),
+    (["scale", "wide", "--sizes", "1:3", "--max-forward-sweeps", "5"], "forward",
+     "--max-forward-sweeps 5"),
+]
+
+
+@pytest.mark.parametrize("args, mode, named", ESTIMATED)
+def test_each_estimating_limit_option_is_honoured(args, mode, named, capsys):
+    code, out, err = run_in_process(args + ["--repeats", "1", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    costs = [doc["modes"][mode]] if doc["command"] == "compare" else \
+        [row["modes"][mode] for row in doc["rows"]]
+    assert costs[-1]["status"] == "estimated" and named in costs[-1]["reason"]
+    raised = [a if a != named.split()[1] else "1e9" for a in args]
+    code, out, err = run_in_process(raised + ["--repeats", "1", "--json"], capsys)
+    doc = json.loads(out)
+    costs = [doc["modes"][mode]] if doc["command"] == "compare" else \
+        [row["modes"][mode] for row in doc["rows"]]
+    assert all(cost["status"] == "run" for cost in costs)

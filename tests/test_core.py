@@ -12,16 +12,20 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import shutil
 import struct
+import sysconfig
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backprop import __version__
 from backprop import evaluate as evaluate_module
 from backprop import parse as parse_module
-from backprop.accel import CORE
+from backprop.accel import CORE, WHY_PURE
 from backprop.errors import BackpropError, LimitError
 from backprop.evaluate import evaluate
 from backprop.graph import Node
@@ -29,17 +33,37 @@ from backprop.modes import reverse as reverse_module
 from backprop.modes.reverse import reverse
 from backprop.ops import FUNCTIONS
 from backprop.parse import parse
+from conftest import run_cli
+
+
+def can_build_the_core() -> bool:
+    """A C compiler and Python's headers are here: what building ``_core.c`` needs."""
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    return shutil.which(compiler) is not None and headers.exists()
 
 
 def test_the_core_is_built_where_a_compiler_is():
+    """Runs without a core too: that is exactly when it must fail, if the core could build."""
     if os.environ.get("BACKPROP_PURE_PYTHON"):
         pytest.skip("BACKPROP_PURE_PYTHON is set")
-    if CORE is None and (shutil.which("cc") or shutil.which("gcc")):
-        pytest.fail("a C compiler is here but backprop._core was not built: "
+    if CORE is None and can_build_the_core():
+        pytest.fail(f"a C compiler and Python's headers are here but {WHY_PURE}: "
                     "run pip install -e . again")
 
 
-pytestmark = pytest.mark.skipif(CORE is None, reason="the compiled core is not built")
+@pytest.mark.parametrize("pure, engine", [("1", r"pure Python: BACKPROP_PURE_PYTHON is set"),
+                                          ("", r"compiled core|pure Python: .+")])
+def test_version_names_the_engine_that_runs(pure, engine):
+    proc = run_cli("--version", env={"BACKPROP_PURE_PYTHON": pure})
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(rf"backprop {re.escape(__version__)} \(({engine})\)\n", proc.stdout)
+    if not pure and CORE is not None:
+        assert "(compiled core)" in proc.stdout
+
+
+# the differential tests below need the core; without one they skip (the guard above fails)
+needs_core = pytest.mark.skipif(CORE is None, reason="the compiled core is not built")
 
 
 @contextlib.contextmanager
@@ -131,6 +155,7 @@ def programs(draw):
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@needs_core
 @SETTINGS
 @given(programs())
 def test_the_core_parses_every_program_as_python_does(text):
@@ -140,6 +165,7 @@ def test_the_core_parses_every_program_as_python_does(text):
     assert CORE.parse((text,), 10**9, 10**9, Node) is not None, "the core stepped aside"
 
 
+@needs_core
 @SETTINGS
 @given(st.lists(expressions(6), min_size=2, max_size=3))
 def test_several_expressions_share_one_graph_as_in_python(texts):
@@ -151,6 +177,7 @@ TOKENS = ["x", "y", "2", ".5", "1e3", "(", ")", "+", "-", "*", "/", "**", "^", "
           "\n", " ", "sin", "pi", "e", "a", "__x", "1e999", "#", ".", "é", "\0", "٣"]
 
 
+@needs_core
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(st.text(max_size=40), st.lists(st.sampled_from(TOKENS), max_size=14)
                  .map("".join)))
@@ -169,6 +196,7 @@ def test_the_core_steps_aside_wherever_python_rejects(text):
     assert same_graph(compiled, reference), text
 
 
+@needs_core
 @pytest.mark.parametrize("text, limit", [
     ("sin(sin(sin(x)))", {"max_depth": 2}),
     ("sin(sin(sin(x)))", {"max_depth": 3}),
@@ -185,6 +213,7 @@ def test_limits_fail_in_the_same_place(text, limit):
         assert same_graph(compiled, reference)
 
 
+@needs_core
 def test_constant_folding_and_labels_match():
     for text in ["-2 + -pi - -(-e)", "a = x; b = a*2; c = b; c + b", "--2*x", "2 + 2.0 + 2.",
                  "y = x*x; -y", "1e308*10 + x", "(((x)))"]:
@@ -201,6 +230,7 @@ POINT_VALUES = st.one_of(st.sampled_from(SPECIAL),
                          st.floats(-3, 3))
 
 
+@needs_core
 @SETTINGS
 @given(st.one_of(programs(), expressions()), st.fixed_dictionaries(
     {name: POINT_VALUES for name in ("x", "y", "z", "x_1")}))
@@ -221,6 +251,7 @@ def test_values_gradients_and_counts_match_to_the_last_bit(text, point):
                        for a, b in zip(row, expected_row, strict=True)), (text, at)
 
 
+@needs_core
 def test_every_op_at_its_edges():
     """Each op and its partials where Python's math raises: the IEEE values FLOAT chooses."""
     texts = [f"{fn}(x)" for fn in FUNCTIONS] + ["x/y", "x^y", "x**0", "0^y", "x-y", "-x"]
@@ -240,6 +271,7 @@ def test_every_op_at_its_edges():
                     (text, at)
 
 
+@needs_core
 def test_the_core_steps_aside_for_values_it_does_not_take():
     graph = parse("x*y + 1")
     assert CORE.evaluate(graph.nodes, {"x": 1, "y": 2.0}) is None  # an int: Python's types
@@ -252,6 +284,7 @@ def test_the_core_steps_aside_for_values_it_does_not_take():
     assert reverse(graph, values, graph.inputs).jacobian == [[2, 1]]
 
 
+@needs_core
 def test_a_long_sum_and_a_deep_chain():
     """No recursion in C either: a million nested calls and a long sum parse and sweep."""
     chain = "sin(" * 200_000 + "x" + ")" * 200_000

@@ -85,6 +85,9 @@ def test_layered_graph_text_grows_linearly():
     ("", "empty expression", 0, None),
     ("x = 1; x = 2", "already defined", 7, None),
     ("y = x; x = 2", "used as an input before", 7, None),
+    ("a = a + x", "used in its own definition", 4, None),
+    ("b = x; a = b*(x + a)", "used in its own definition", 18, None),
+    ("a = sin(a)", "used in its own definition", 8, None),
     ("sin = x", "built-in name", 0, None),
     ("(x", "never closed", 0, None),
     ("x)", "unmatched ')'", 1, None),
@@ -105,6 +108,17 @@ def test_errors_name_the_column(text, message, column, hint):
     assert error.column == column
     if hint:
         assert hint in error.hint
+
+
+@pytest.mark.parametrize("text", ["a = a + x", "b = x; a = b*(x + a)", "a = sin(a)",
+                                  "y = x; x = 2"])
+def test_the_compiled_parser_refuses_a_name_used_before_its_definition(text):
+    from backprop.accel import CORE
+    from backprop.graph import Node
+
+    if CORE is None:
+        pytest.skip("the compiled core is not built")
+    assert CORE.parse((text,), 1000, 1000, Node) is None  # None: Python words the error
 
 
 def test_errors_on_later_lines_report_the_line():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import pytest
 
@@ -116,10 +115,8 @@ def test_wide_scale_shows_forward_paying_a_sweep_per_input():
 
 # -- the command --------------------------------------------------------------------------
 
-def test_scale_layered_1_to_16_runs_fast_and_its_json_parses():
-    start = time.perf_counter()
-    proc = run_cli("scale", "layered", "--sizes", "1:16", "--json")
-    assert time.perf_counter() - start < 30
+def test_scale_layered_1_to_16_runs_and_its_json_parses():
+    proc = run_cli("scale", "layered", "--sizes", "1:16", "--json", timeout=120)  # hang guard
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout)
     assert document["command"] == "scale" and document["sizes"] == list(range(1, 17))

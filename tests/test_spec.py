@@ -221,8 +221,10 @@ def _nested(kind: str, depth: int) -> tuple[str, int]:
     return "\n".join(lines) + "\n", MAX_NESTING + 1
 
 
-@pytest.mark.parametrize("kind", ["block", "flow-list", "flow-map", "flow-lines"])
-@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 999, 1_000, 1_001, 20_000])
+@pytest.mark.parametrize("kind, depth", [
+    (kind, depth) for kind in ("block", "flow-list", "flow-map", "flow-lines")
+    for depth in (MAX_NESTING + 1, 999, 1_000, 1_001, 20_000)
+    if kind != "block" or depth < 20_000])  # 20,000 block levels are 400 MB of indentation
 def test_the_nesting_guard_holds_under_every_parser_at_every_depth(kind, depth):
     """The guard's message and line, not a parser's own limit (libyaml refuses 1,000 flow
     levels by itself, with its own wording), whatever parser and version is installed."""

@@ -66,6 +66,19 @@ def test_without_start_run_is_a_plain_call():
     assert sympy_side.run(sorted, [3, 1, 2]) == [1, 2, 3]
 
 
+def test_with_a_timeout_run_kills_the_work_at_the_deadline():
+    before = children()
+    with pytest.raises(sympy_side.TimedOut):
+        sympy_side.run(spin, timeout=0.2)
+    assert children() <= before  # killed and reaped
+    assert sympy_side.run(sorted, [2, 1], timeout=30) == [1, 2]  # a fresh child answers
+
+
+def spin():
+    while True:
+        pass
+
+
 def test_an_unused_child_is_killed_at_exit():
     code = ("import os, sys; from backprop import sympy_side; sympy_side.start(); "
             "print(sympy_side._child[0]); sys.exit(0)")
@@ -82,6 +95,8 @@ def test_an_unused_child_is_killed_at_exit():
     (["grad", "sin(x)"], False),  # formulas without a point: SymPy runs in-process
     (["grad", "--help"], False),
     (["paths", "x*y", "--at", "x=1"], False),
+    (["net", "examples/xor.yaml"], True),
+    (["net", "examples/xor.yaml", "--no-check"], False),
     ([], False),
 ])
 def test_the_entry_point_starts_sympy_only_for_a_checked_grad(argv, wanted):

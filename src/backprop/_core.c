@@ -941,17 +941,11 @@ no_memory:
     return FAILED;
 }
 
-/* a statement's target: not built in, not bound before, not used as an input before */
-static int check_target(Parser *p, const Token *t, PyObject **name)
+/* whether the name at t is an input of the graph so far */
+static int is_input(Parser *p, const Token *t)
 {
     CNode x;
     size_t h;
-    if (function_code(p, t) >= 0 || is_constant_name(p, t))
-        return REFUSED;
-    if (!(*name = PyUnicode_FromStringAndSize(p->s + t->start, t->len)))
-        return FAILED;
-    if (PyDict_Contains(p->bound, *name))
-        return REFUSED;
     memset(&x, 0, sizeof(x));
     x.code = INPUT;
     x.u.text = p->s + t->start;
@@ -959,9 +953,21 @@ static int check_target(Parser *p, const Token *t, PyObject **name)
     if (p->cap) {
         for (h = node_hash(&x) & p->table_mask; p->table[h]; h = (h + 1) & p->table_mask)
             if (node_equal(&p->nodes[p->table[h] - 1], &x))
-                return REFUSED;
+                return 1;
     }
-    return OK;
+    return 0;
+}
+
+/* a statement's target: not built in, not bound before, not used as an input before */
+static int check_target(Parser *p, const Token *t, PyObject **name)
+{
+    if (function_code(p, t) >= 0 || is_constant_name(p, t))
+        return REFUSED;
+    if (!(*name = PyUnicode_FromStringAndSize(p->s + t->start, t->len)))
+        return FAILED;
+    if (PyDict_Contains(p->bound, *name))
+        return REFUSED;
+    return is_input(p, t) ? REFUSED : OK;
 }
 
 /* every statement of one text (parse._Parser.parse); output and the span that names it */
@@ -988,6 +994,8 @@ static int statements(Parser *p, Stacks *st, Py_ssize_t *output, Py_ssize_t *spa
         }
         span[0] = p->tok.start;
         status = expression(p, st, output);
+        if (status == OK && target && is_input(p, &t))
+            status = REFUSED; /* used in its own definition: Python says where */
         if (status != OK) {
             Py_XDECREF(target);
             return status;

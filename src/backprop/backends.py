@@ -113,6 +113,15 @@ def symbolic():
                 return sympy.Float(_pow(float(a), float(b)))
             return a**b
 
+        def sym_times(z, x):
+            # As on floats, a zero factor is an exact zero (structural: symbols are not 0).
+            # d(0^y)/dy = 0^y * log(0): 0 where y > 0, and 1 or inf times -inf = -inf else.
+            if z == 0:
+                return 0
+            if x is sympy.zoo and z.is_Pow and z.base == 0:
+                return sympy.Piecewise((0, z.exp > 0), (-sympy.oo, True))
+            return z * x
+
         _symbolic = SimpleNamespace(
             name="sympy",
             one=1,
@@ -135,7 +144,7 @@ def symbolic():
             sigmoid=lambda a: 1 / (1 + sympy.exp(-a)),
             relu=lambda a: sympy.Piecewise((a, a > 0), (0, True)),
             step=lambda a: sympy.Piecewise((1, a > 0), (0, True)),
-            times=lambda z, x: 0 if z == 0 else z * x,  # structural: symbols are not 0
+            times=sym_times,
         )
     return _symbolic
 

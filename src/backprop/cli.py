@@ -6,6 +6,10 @@ to a renderer; ``main`` turns every error into one line on stderr and its exit c
 
 from __future__ import annotations
 
+import difflib
+import errno
+import math
+import os
 import sys
 from typing import List, Optional
 
@@ -20,9 +24,12 @@ for _unused in ("typer.rich_utils", "rich.traceback"):
 import typer  # noqa: E402
 
 from . import __version__  # noqa: E402
-from .errors import EXIT_INTERRUPTED, BackpropError, InputError, LimitError  # noqa: E402
+from .errors import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CHECK_FAILED,  # noqa: E402
+                     EXIT_INTERRUPTED, BackpropError, InputError, LimitError, NonFiniteError,
+                     OutputError)
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+MAX_CHECK_TIMEOUT = 1e9  # seconds: about 30 years
 
 app = typer.Typer(
     name="backprop",
@@ -37,8 +44,10 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """Print the version and the engine that runs: the compiled core or pure Python."""
     if value:
-        print(f"backprop {__version__}")
+        from .accel import engine
+        print(f"backprop {__version__} ({engine()})")
         raise typer.Exit()
 
 
@@ -74,18 +83,47 @@ def read_expressions(exprs: list[str], extra: list[str], max_bytes: int) -> list
 
 
 def _nonnegative(name: str, value: float) -> None:
+    """Refuse a negative, infinite or nan option value."""
     if value < 0:
         raise InputError(f"{name} must not be negative (got {value:g})")
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number (got {value:g})")
 
+
+class WholeNumber(click.ParamType):
+    """A limit: a whole number written 1000000 or 1e6 (ASCII digits only)."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        import re
+        from decimal import Decimal
+
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if re.fullmatch(r"[+-]?[0-9]+", text):
+            return int(text)
+        if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?[eE]\+?[0-9]{1,3}", text):
+            number = Decimal(text)
+            if number == number.to_integral_value():
+                return int(number)
+        self.fail(f"{value!r} is not a whole number (write 1000000 or 1e6)", param, ctx)
+
+
+COUNT = WholeNumber()
 
 # Limits shared by every command that builds a graph (docs/errors.md lists the defaults).
-MAX_NODES = typer.Option(5_000_000, "--max-nodes", help="Refuse graphs with more nodes.")
-MAX_DEPTH = typer.Option(5_000_000, "--max-depth", help="Refuse deeper graphs.")
-MAX_PATHS = typer.Option(1_000_000, "--max-paths",
+MAX_NODES = typer.Option(5_000_000, "--max-nodes", click_type=COUNT,
+                         help="Refuse graphs with more nodes.")
+MAX_DEPTH = typer.Option(5_000_000, "--max-depth", click_type=COUNT,
+                         help="Refuse deeper graphs.")
+MAX_PATHS = typer.Option(1_000_000, "--max-paths", click_type=COUNT,
                          help="Refuse path enumeration over this many paths.")
-MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", help="Refuse longer input text.")
+MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", click_type=COUNT,
+                         help="Refuse longer input text.")
 CHECK_TIMEOUT = typer.Option(10.0, "--check-timeout", help="Seconds the SymPy check may take.")
-MAX_OPS = typer.Option(20_000_000, "--max-ops",
+MAX_OPS = typer.Option(20_000_000, "--max-ops", click_type=COUNT,
                        help="Refuse (compare: estimate, not run) forward mode or path "
                             "enumeration over this many partials + multiplications + additions.")
 
@@ -99,6 +137,9 @@ def make_limits(max_nodes: int, max_depth: int, max_paths: int, max_bytes: int,
                         ("--max-paths", max_paths), ("--max-bytes", max_bytes),
                         ("--check-timeout", check_timeout), ("--max-ops", max_ops)):
         _nonnegative(name, value)
+    if check_timeout > MAX_CHECK_TIMEOUT:  # the OS timers take no more
+        raise InputError(f"--check-timeout must be at most {MAX_CHECK_TIMEOUT:g} s "
+                         f"(got {check_timeout:g})")
     return Limits(max_nodes=max_nodes, max_depth=max_depth, max_paths=max_paths,
                   max_ops=max_ops, check_timeout=check_timeout)
 
@@ -120,7 +161,7 @@ def grad(
                                                 help="Expression(s); '-' reads stdin."),
     expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
                                              help="An expression (may start with '-')."),
-    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2."),
+    at: Optional[List[str]] = typer.Option(None, "--at", help="Point: x=1,y=2 (repeatable)."),
     wrt: Optional[str] = typer.Option(None, "--wrt", help="Variables to differentiate by: x,y."),
     mode: str = typer.Option("reverse", "--mode", "-m",
                              help="forward | paths | reverse | all."),
@@ -141,7 +182,7 @@ def grad(
     check_timeout: float = CHECK_TIMEOUT,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
-    if at is not None and not no_check:  # SymPy loads on the other core meanwhile
+    if at and not no_check:  # SymPy loads on the other core meanwhile
         from . import sympy_side
 
         sympy_side.start()
@@ -186,8 +227,15 @@ def grad(
             from .render.explain_view import render_explanation
 
             render_explanation(explanation, console)
+    _exit_for(report)
+
+
+def _exit_for(report) -> None:
+    """After the whole result is printed: exit 1 if the check disagrees, 4 for --strict."""
     if report.check is not None and report.check.status == "fail":
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    if report.strict_error is not None:
+        raise NonFiniteError(report.strict_error)
 
 
 GRAPH_EPILOG = """\b
@@ -206,8 +254,8 @@ def graph_command(
                                                 help="Expression(s) or a spec; '-' reads stdin."),
     expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
                                              help="An expression (may start with '-')."),
-    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2 (adds values and "
-                                                        "gradients)."),
+    at: Optional[List[str]] = typer.Option(None, "--at", help="Point: x=1,y=2 (adds values "
+                                                              "and gradients)."),
     out_format: Optional[str] = typer.Option(
         None, "--format", help="text | tree | dot | mermaid | svg | png (default: from the "
                                "-o file's suffix, else text)."),
@@ -224,7 +272,7 @@ def graph_command(
     """
     from . import picture
     from .load import load_graph
-    from .report import parse_point
+    from .report import parse_point, point_warnings
 
     fmt = picture.format_for(out_format, output)
     make_limits(max_nodes, max_depth, 0, max_bytes, 0)
@@ -242,8 +290,10 @@ def graph_command(
         picture.find_dot()
     rows = picture.tree_rows(graph) if fmt == "tree" else None
     edges_labelled = fmt in ("dot", "mermaid", "svg", "png")  # only pictures need SymPy
-    drawing = picture.build(graph, parse_point(at, graph),
-                            formulas=None if edges_labelled else False)
+    point = parse_point(at, graph)
+    for warning in point_warnings(point):
+        print(f"warning: {warning}", file=sys.stderr)
+    drawing = picture.build(graph, point, formulas=None if edges_labelled else False)
     if fmt == "tree":
         from .render.graph_view import render_tree, tree_text
 
@@ -295,11 +345,11 @@ def net_command(
     engine: str = typer.Option("auto", "--engine", help="auto | scalar | array."),
     no_check: bool = typer.Option(False, "--no-check", help="Skip the check."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 on a non-finite result."),
-    max_values: int = typer.Option(50_000_000, "--max-values",
+    max_values: int = typer.Option(50_000_000, "--max-values", click_type=COUNT,
                                    help="Refuse networks holding more numbers."),
-    max_units: int = typer.Option(100_000, "--max-units",
+    max_units: int = typer.Option(100_000, "--max-units", click_type=COUNT,
                                   help="Refuse layers with more units."),
-    max_jvps: int = typer.Option(20_000, "--max-jvps",
+    max_jvps: int = typer.Option(20_000, "--max-jvps", click_type=COUNT,
                                  help="Refuse forward mode over this many JVPs (array engine)."),
     max_nodes: int = MAX_NODES,
     max_depth: int = MAX_DEPTH,
@@ -318,7 +368,7 @@ def net_command(
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
                      max_nodes=limits.max_nodes, max_paths=limits.max_paths,
                      max_bytes=max_bytes, max_values=max_values, max_units=max_units,
-                     max_jvps=max_jvps,
+                     max_jvps=max_jvps, max_depth=limits.max_depth,
                      check_timeout=limits.check_timeout, strict=strict)
     if json_out:
         from .render.json_doc import dumps
@@ -330,13 +380,12 @@ def net_command(
         from .render.net_view import render_net
 
         render_net(report, make_console(), full)
-    if report.check is not None and report.check.status == "fail":
-        raise typer.Exit(1)
+    _exit_for(report)
 
 
 # -- paths, compare, scale (issue 3) ---------------------------------------------------------
 
-MAX_FORWARD_SWEEPS = typer.Option(10_000, "--max-forward-sweeps",
+MAX_FORWARD_SWEEPS = typer.Option(10_000, "--max-forward-sweeps", click_type=COUNT,
                                   help="Estimate, not run, forward mode over this many sweeps "
                                        "(one per input).")
 
@@ -348,13 +397,20 @@ def _one_format(json_out: bool, csv_out: bool) -> str:
 
 
 def _emit(output: str, result, *, document, view, csv=None) -> None:
-    """Print a job's result once: one JSON document, CSV rows, or the terminal view."""
-    if output == "json":
+    """Print a job's result once: one JSON document, CSV rows, or the terminal view.
+
+    Counts are exact ints however long (2^15000 paths has 4,516 digits): JSON and CSV
+    write them whole, past Python's default limit on int-to-text conversion."""
+    if output in ("json", "csv"):
         from .render.json_doc import dumps
 
-        print(dumps(document(result)))
-    elif output == "csv":
-        print(csv(result), end="")
+        digits = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            text = dumps(document(result)) + "\n" if output == "json" else csv(result)
+        finally:
+            sys.set_int_max_str_digits(digits)
+        print(text, end="")
     else:
         from .render.console import make_console
 
@@ -384,7 +440,8 @@ def paths_command(
                                                 help="Expression(s) or a spec; '-' reads stdin."),
     expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
                                              help="An expression (may start with '-')."),
-    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2 (else formulas)."),
+    at: Optional[List[str]] = typer.Option(None, "--at", help="Point: x=1,y=2 (else "
+                                                              "formulas)."),
     wrt: Optional[str] = typer.Option(None, "--wrt", help="Paths from these inputs only: x,y."),
     limit: int = typer.Option(1_000, "--limit", help="List the first K paths (the sum still "
                                                      "covers every path)."),
@@ -428,8 +485,8 @@ def compare_command(
                                                 help="Expression(s) or a spec; '-' reads stdin."),
     expr: Optional[List[str]] = typer.Option(None, "-e", "--expr",
                                              help="An expression (may start with '-')."),
-    at: Optional[str] = typer.Option(None, "--at", help="Point: x=1,y=2 (else a seeded "
-                                                        "random point)."),
+    at: Optional[List[str]] = typer.Option(None, "--at", help="Point: x=1,y=2 (else a "
+                                                              "seeded random point)."),
     wrt: Optional[str] = typer.Option(None, "--wrt", help="Variables to differentiate by: x,y."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     csv_out: bool = typer.Option(False, "--csv", help="Print CSV: one row per mode."),
@@ -503,23 +560,40 @@ def scale_command(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map every outcome to an exit code, once."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    code = _run(list(sys.argv[1:] if argv is None else argv))
+    try:
+        sys.stdout.flush()  # what is still buffered fails here, not at interpreter exit
+    except OSError as error:
+        if not _is_write_error(error):
+            raise
+        return _output_failed(error)
+    return code
+
+
+def _run(argv: list[str]) -> int:
     debug = "--debug" in argv
     if debug:  # accepted anywhere on the line, as every command's --help says
         argv = ["--debug"] + [a for a in argv if a != "--debug"]
+    command = typer.main.get_command(app)
+    if argv in ([], ["--debug"]):  # no command: help on stderr, a usage error (clig.dev)
+        print(command.get_help(click.Context(command, info_name="backprop")), file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
-        code = app(args=argv, prog_name="backprop", standalone_mode=False)
-        # Without standalone mode, click *returns* the code of an Exit raised inside a
-        # command (typer.Exit(1) after a failed check; Ctrl-C, which typer turns into
-        # Exit(130)) instead of raising it.
-        code = code if isinstance(code, int) else 0
-        if code == EXIT_INTERRUPTED:
-            print("backprop: interrupted", file=sys.stderr)
-        return code
+        _check_point_words(argv)
+        # click's own main() would turn a closed stdout into exit 1: invoke it directly.
+        with command.make_context("backprop", argv) as ctx:
+            command.invoke(ctx)
+        return 0
+    except SystemExit as done:  # rich's console exits 1 on a broken pipe
+        if isinstance(done.__context__, BrokenPipeError):
+            return _output_failed(done.__context__)
+        raise
     except click.exceptions.Exit as done:  # typer.Exit, --help, --version
+        if done.exit_code == EXIT_INTERRUPTED:
+            print("backprop: interrupted", file=sys.stderr)
         return done.exit_code
     except click.UsageError as error:  # a bad option, a missing value
-        return _fail(InputError(error.format_message(), hint=_usage_hint(error)))
+        return _fail(InputError(error.format_message(), hint=_usage_hint(error, argv)))
     except click.ClickException as error:
         return _fail(InputError(error.format_message()))
     except (KeyboardInterrupt, click.exceptions.Abort):
@@ -529,19 +603,67 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         return _fail(error)
-    except BrokenPipeError:
-        return 0
-    except Exception as error:  # a bug: still one line, unless --debug
-        if debug:
+    except Exception as error:
+        if isinstance(error, OSError) and _is_write_error(error):
+            return _output_failed(error)
+        if debug:  # a bug: still one line, unless --debug
             raise
         print(f"backprop: internal error: {type(error).__name__}: {error} "
               "(rerun with --debug for the traceback)", file=sys.stderr)
         return 70
 
 
-def _usage_hint(error: click.UsageError) -> str:
+def _check_point_words(argv: list[str]) -> None:
+    """Refuse ``--at x=1 y=2``: a point written with a space reads as a second expression."""
+    for k, word in enumerate(argv[:-1]):
+        if word != "--at" and not word.startswith("--at="):
+            continue
+        value, following = (argv[k + 1], argv[k + 2:k + 3]) if word == "--at" \
+            else (word[len("--at="):], argv[k + 1:k + 2])
+        name, sep, raw = following[0].partition("=") if following else ("", "", "")
+        if sep and name.isidentifier():
+            from .parse import point_number
+
+            if point_number(raw.strip()) is not None:
+                raise InputError(f"{following[0]!r} after --at {value} reads as an expression",
+                                 hint=f"a point is one word, comma-separated: "
+                                      f"--at {value},{following[0]}")
+
+
+_WRITE_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT}
+
+
+def _is_write_error(error: OSError) -> bool:
+    """A failed write to standard output (``-o`` files fail as OutputError in outfile)."""
+    return error.errno in _WRITE_ERRNOS and error.filename is None
+
+
+def _output_failed(error: OSError) -> int:
+    """Standard output failed: 141 quietly if the reader has gone, else one line and 74.
+
+    What is still buffered would fail again at interpreter exit, so stdout's descriptor
+    is pointed at /dev/null first, as Python's documentation of SIGPIPE recommends.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout has no descriptor (captured in a test)
+        pass
+    if error.errno == errno.EPIPE:
+        return EXIT_BROKEN_PIPE
+    return _fail(OutputError(f"cannot write standard output: {error.strerror}"))
+
+
+def _usage_hint(error: click.UsageError, argv: list[str]) -> str:
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "backprop"
+    if ctx is not None and isinstance(ctx.command, click.Group):  # a misspelt command?
+        word = next((a for a in argv if not a.startswith("-")), None)
+        if word is not None and word not in ctx.command.commands:
+            close = difflib.get_close_matches(word, list(ctx.command.commands), n=1)
+            if close:
+                return f"did you mean '{close[0]}'?"
     bad = getattr(error, "option_name", "") or ""
     takes_expr = ctx is not None and any("--expr" in p.opts for p in ctx.command.params)
     if "No such option" in error.format_message() and takes_expr and not bad.startswith("--"):

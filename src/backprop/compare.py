@@ -28,6 +28,7 @@ from .modes import MODES, agreement, run_mode
 from .modes import forward as forward_mode
 from .modes import paths as paths_mode
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
+from .render.numbers import counted, fmt_count
 
 DEFAULT_REPEATS = 5
 DEFAULT_MAX_FORWARD_SWEEPS = 10_000
@@ -83,8 +84,7 @@ class ModeCost:
         return (self.counts.paths or 0) if self.mode == "paths" else self.counts.sweeps
 
     def passes_text(self) -> str:
-        unit = "path" if self.mode == "paths" else "sweep"
-        return f"{self.passes:,} {unit}{'' if self.passes == 1 else 's'}"
+        return counted(self.passes, "path" if self.mode == "paths" else "sweep")
 
     @property
     def seconds(self) -> float | None:
@@ -98,8 +98,8 @@ def plan_modes(graph: Graph, wrt_ids: list[int], limits: ModeLimits) \
     sweeps = len(wrt_ids)
     if sweeps > limits.max_forward_sweeps:
         decisions["forward"] = (forward_mode.estimate(graph, wrt_ids),
-                                f"{sweeps:,} sweeps, over --max-forward-sweeps "
-                                f"{limits.max_forward_sweeps:,}")
+                                f"{counted(sweeps, 'sweep')}, over --max-forward-sweeps "
+                                f"{fmt_count(limits.max_forward_sweeps)}")
     elif sweeps * 3 * graph.edge_count <= limits.max_ops:  # cannot be over: skip the estimate
         decisions["forward"] = (None, None)
     else:
@@ -108,8 +108,8 @@ def plan_modes(graph: Graph, wrt_ids: list[int], limits: ModeLimits) \
     path_plan = paths_mode.plan(graph, wrt_ids)
     counts = paths_mode.estimate(graph, wrt_ids, path_plan)
     if path_plan.paths > limits.max_paths:
-        decisions["paths"] = (counts, f"{path_plan.paths:,} paths, over --max-paths "
-                                      f"{limits.max_paths:,}")
+        decisions["paths"] = (counts, f"{counted(path_plan.paths, 'path')}, over "
+                                      f"--max-paths {fmt_count(limits.max_paths)}")
     else:
         decisions["paths"] = (counts, _over_ops(counts, limits))
     decisions["reverse"] = (None, None)
@@ -118,7 +118,8 @@ def plan_modes(graph: Graph, wrt_ids: list[int], limits: ModeLimits) \
 
 def _over_ops(counts: Counts, limits: ModeLimits) -> str | None:
     if counts.arithmetic > limits.max_ops:
-        return f"{counts.arithmetic:,} operations, over --max-ops {limits.max_ops:,}"
+        return (f"{counted(counts.arithmetic, 'operation')}, over --max-ops "
+                f"{fmt_count(limits.max_ops)}")
     return None
 
 
@@ -131,7 +132,8 @@ def cost_modes(graph: Graph, values: list[float], wrt_ids: list[int], limits: Mo
         if reason is not None:
             costs[mode] = ModeCost(mode, counts, ran=False, reason=reason)
             continue
-        options = {"max_paths": limits.max_paths} if mode == "paths" else {}
+        options = {"max_paths": limits.max_paths, "max_ops": limits.max_ops} \
+            if mode == "paths" else {}
         result, timing = median_time(
             lambda: run_mode(mode, graph, values, wrt_ids, **options), repeats, budget)
         jacobian = [[float(v) for v in row] for row in result.jacobian]
@@ -163,8 +165,8 @@ def verdict(costs: dict[str, ModeCost], outputs: int, inputs: int) -> Verdict:
         names = ", ".join(names[:-1]) + " and " + names[-1]
         units = {c.passes_text() for c in tied}
         passes = units.pop() if len(units) == 1 else \
-            f"{best.passes:,} {'sweep or path' if best.passes == 1 else 'sweeps or paths'}"
-        head = f"{names} tie: {passes}, {best.operations:,} operations each"
+            counted(best.passes, "sweep or path", "sweeps or paths")
+        head = f"{names} tie: {passes}, {counted(best.operations, 'operation')} each"
     else:
         head = f"{best.mode} wins: {_why(best)}"
         runner = ranked[1]
@@ -174,10 +176,9 @@ def verdict(costs: dict[str, ModeCost], outputs: int, inputs: int) -> Verdict:
     rest_costs = [c for c in ranked if c not in tied]
     rest = [f"{c.mode}: {_why(c)}" for c in rest_costs]
     forward, reverse = costs["forward"].counts.sweeps, costs["reverse"].counts.sweeps
-    plural = ("" if outputs == 1 else "s", "" if inputs == 1 else "s")
-    shape = (f"{outputs} output{plural[0]} x {inputs} input{plural[1]}: forward needs "
-             f"{forward:,} sweep{'' if forward == 1 else 's'} (one per input), reverse "
-             f"{reverse:,} (one per output)")
+    shape = (f"{counted(outputs, 'output')} x {counted(inputs, 'input')}: forward needs "
+             f"{counted(forward, 'sweep')} (one per input), reverse "
+             f"{fmt_count(reverse)} (one per output)")
     shape += ", so " + ("reverse wins for this shape" if reverse < forward else
                         "forward wins for this shape" if forward < reverse else
                         "the shape favours neither")
@@ -186,8 +187,19 @@ def verdict(costs: dict[str, ModeCost], outputs: int, inputs: int) -> Verdict:
 
 
 def _why(cost: ModeCost) -> str:
-    text = f"{cost.passes_text()}, {cost.operations:,} operations"
+    text = f"{cost.passes_text()}, {counted(cost.operations, 'operation')}"
     return text + ("" if cost.ran else " (estimated, not run)")
+
+
+def ratio(numerator: int, denominator: int) -> float | int | None:
+    """numerator / denominator as a float, or the exact whole quotient (an int) when a float
+    cannot hold it (counts such as 2^2000 paths); None when the denominator is 0."""
+    if not denominator:
+        return None
+    try:
+        return numerator / denominator
+    except OverflowError:
+        return numerator // denominator
 
 
 @dataclass
@@ -214,9 +226,9 @@ class Comparison:
             return None
         return seconds / self.evaluation.seconds
 
-    def relative_operations(self, mode: str) -> float | None:
+    def relative_operations(self, mode: str) -> float | int | None:
         """Exact: the mode's partials + multiplications + additions per primitive evaluated."""
-        return self.costs[mode].operations / self.primitives if self.primitives else None
+        return ratio(self.costs[mode].operations, self.primitives)
 
     def agreement(self) -> float | None:
         """Largest relative difference between the Jacobians of the modes that ran."""
@@ -232,7 +244,7 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
             repeats: int = DEFAULT_REPEATS, limits: ModeLimits | None = None) -> Comparison:
     """Every mode on ``graph`` at a point (``--at``, else a seeded random one)."""
     from .printer import to_text
-    from .report import parse_point, parse_wrt
+    from .report import parse_point, parse_wrt, point_warnings
 
     limits = limits or ModeLimits()
     if repeats < 1:
@@ -245,7 +257,7 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
     position = {name: k for k, name in enumerate(graph.input_names)}
     wrt_ids = [graph.inputs[position[n]] for n in names]
     values, evaluation = median_time(lambda: evaluate(graph, point), repeats)
-    warnings = non_finite_warnings(graph, values)
+    warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_modes(graph, values, wrt_ids, limits, repeats)
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
     return Comparison(graph, text, names, point, chosen, seed, evaluation, costs,

@@ -10,7 +10,9 @@ EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_LIMIT = 3
 EXIT_NON_FINITE = 4
+EXIT_IO_ERROR = 74  # EX_IOERR (sysexits.h): a result could not be written
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader closed standard output
 
 
 class BackpropError(Exception):
@@ -45,3 +47,9 @@ class NonFiniteError(BackpropError):
     """A non-finite result under --strict (exit 4)."""
 
     exit_code = EXIT_NON_FINITE
+
+
+class OutputError(BackpropError):
+    """A result could not be written: stdout or -o FILE (exit 74)."""
+
+    exit_code = EXIT_IO_ERROR

@@ -26,7 +26,7 @@ def load_graph(sources: list[str], *, max_nodes: int, max_depth: int) -> Graph:
             from .spec import load_spec_graph
         except ImportError:
             raise InputError("network specs are not supported by this build") from None
-        return load_spec_graph(sources[0].strip(), max_nodes=max_nodes)
+        return load_spec_graph(sources[0].strip(), max_nodes=max_nodes, max_depth=max_depth)
     from .parse import parse
 
     return parse(*sources, max_nodes=max_nodes, max_depth=max_depth)

@@ -30,7 +30,7 @@ from typing import Any
 from .check import CheckResult
 from .counts import Counts
 from .modes import relative_difference
-from .errors import InputError, LimitError, NonFiniteError
+from .errors import InputError, LimitError
 from .spec import (DEFAULT_MAX_BYTES, DEFAULT_MAX_UNITS, DEFAULT_MAX_VALUES, Resolved, Spec,
                    build_scalar_graph, load_spec, resolve, scalar_size)
 
@@ -553,6 +553,7 @@ class NetReport:
     warnings: list[str] = field(default_factory=list)
     selected: list[str] | None = None  # --param, as entry or parameter names
     paths: dict[str, list[PathTerm]] = field(default_factory=dict)  # --param on small nets
+    strict_error: str | None = None  # --strict's verdict: why the command exits 4
     graph: Any = field(default=None, repr=False)  # scalar engine: the Graph and its values
     values: Any = field(default=None, repr=False)
 
@@ -633,7 +634,7 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
             engine: str = "auto", run_check: bool = True, max_nodes: int = 5_000_000,
             max_paths: int = 1_000_000, max_bytes: int = DEFAULT_MAX_BYTES,
             max_values: int = DEFAULT_MAX_VALUES, max_units: int = DEFAULT_MAX_UNITS,
-            max_jvps: int = DEFAULT_MAX_JVPS,
+            max_jvps: int = DEFAULT_MAX_JVPS, max_depth: int | None = None,
             check_timeout: float = 10.0, strict: bool = False) -> NetReport:
     """Load the spec, differentiate in the chosen modes, check, and return plain data."""
     from .report import modes_for
@@ -642,7 +643,8 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
     spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
     chosen, reason = choose_engine(spec, engine, max_nodes)
     if chosen == "scalar":
-        report = _run_scalar(spec, modes, reason, run_check, max_paths, check_timeout)
+        report = _run_scalar(spec, modes, reason, run_check, max_paths, check_timeout,
+                             max_depth)
     else:
         report = _run_array(spec, modes, reason, run_check, max_paths, max_jvps)
     report.warnings[:0] = spec.warnings
@@ -701,10 +703,11 @@ def _non_finite(report: NetReport, strict: bool) -> None:
     count += sum(1 for g in report.layers for v in _flat(g.gradients[ref])
                  if not math.isfinite(v))
     if count:
-        bad.append(f"{count:,} gradient entries are not finite")
+        bad.append(f"{count:,} gradient " + ("entry is" if count == 1 else "entries are")
+                   + " not finite")
     report.warnings += [f"{text} (IEEE arithmetic)" for text in bad]
     if strict and bad:
-        raise NonFiniteError("a result is not finite (--strict): " + "; ".join(bad))
+        report.strict_error = "a result is not finite (--strict): " + "; ".join(bad)
 
 
 def _groups(net: Resolved) -> list[LayerGradient]:
@@ -732,14 +735,14 @@ def _groups(net: Resolved) -> list[LayerGradient]:
 
 
 def _run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
-                check_timeout: float) -> NetReport:
+                check_timeout: float, max_depth: int | None = None) -> NetReport:
     from .check import check
     from .evaluate import evaluate
     from .modes import run_mode
     from .modes.paths import plan
 
     net = resolve(spec)
-    graph = build_scalar_graph(net)
+    graph = build_scalar_graph(net, max_depth)
     point = dict(graph.defaults)
     values = evaluate(graph, point)
     wrt = list(graph.inputs)
@@ -785,7 +788,7 @@ def _run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
         check_result = check(graph, sample, [[row[index[n]] for n in sample]], point,
                              timeout=check_timeout)
         if len(sample) < len(names):
-            check_result.method += (f" (a sample of {len(sample)} of {len(names)} parameters, "
+            check_result.method += (f" (a sample of {len(sample)} of {len(names):,} parameters, "
                                     f"seed {FD_SEED})")
     report = NetReport(spec, "scalar", reason,
                        {"nodes": len(graph), "edges": graph.edge_count,
@@ -1011,7 +1014,7 @@ def _finite_differences(anet: ArrayNet, net: Resolved, report: NetReport) -> Che
             k -= len(group.names)
     h = 1e-6
     rtol, atol = 1e-5, 1e-7 * max(1.0, abs(report.loss))
-    worst = 0.0
+    worst = worst_abs = 0.0
     checked = []
     method = (f"central finite differences (h = {h:g}, relative to the weight) at "
               f"{len(sample)} of {total:,} parameters sampled with seed {FD_SEED}")
@@ -1033,8 +1036,9 @@ def _finite_differences(anet: ArrayNet, net: Resolved, report: NetReport) -> Che
         checked.append(name)
         if not (math.isfinite(estimate) and math.isfinite(ours)):
             continue
-        worst = max(worst, abs(ours - estimate))
+        worst = max(worst, relative_difference(ours, estimate))
+        worst_abs = max(worst_abs, abs(ours - estimate))
         if abs(ours - estimate) > atol + rtol * abs(estimate):
             return CheckResult("fail", method, f"dL/d{name}: ours {ours!r}, finite differences "
-                                               f"{estimate!r}", worst, checked)
-    return CheckResult("pass", method, "", worst, checked)
+                                               f"{estimate!r}", worst, checked, worst_abs)
+    return CheckResult("pass", method, "", worst, checked, worst_abs)

@@ -2,7 +2,7 @@
 
 ``check_writable`` runs before the graph is even parsed, so a typo in a directory name
 fails at once (exit 2) rather than after a long render. ``write`` opens exactly the path it
-was given (no temporary files beside it) and turns every OSError into a one-line error.
+was given (no temporary files beside it) and turns every OSError into a one-line error (exit 74).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, OutputError
 
 
 def check_writable(path: str) -> Path:
@@ -35,11 +35,11 @@ def check_writable(path: str) -> Path:
 
 
 def write(path: str, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` (text as UTF-8), as one line of error if it fails."""
+    """Write ``data`` to ``path`` (text as UTF-8); a failure is an OutputError (exit 74)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
         with open(path, "wb") as handle:
             handle.write(data)
     except OSError as error:
-        raise InputError(f"-o {path}: cannot write it ({error.strerror or error})") from None
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None

@@ -35,6 +35,10 @@ _TOKEN = re.compile(
     re.S,
 )
 
+# A number in --at: the language's numbers with an optional sign, inf, nan, pi or e (ASCII).
+_POINT_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|nan)|pi|e)",
+                          re.ASCII)
+
 _BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2), "/": ("div", 2),
            "**": ("pow", 4), "^": ("pow", 4)}
 _UNARY_PRECEDENCE = 3
@@ -113,6 +117,7 @@ class _Parser:
         self.ahead = next(self.stream)
         self.advance()
         self.bound: dict[str, int] = {}  # statement names
+        self.defining: str | None = None  # the name the current statement assigns
         self.depth = array("q")  # graph depth of each node of the builder, 8 bytes each
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
@@ -142,7 +147,9 @@ class _Parser:
                 self.advance()
                 self.advance()
             start = self.tok
+            self.defining = target
             output = self.expression()
+            self.defining = None
             if target is not None:
                 self.bound[target] = output
                 self.builder.label(output, target)
@@ -293,7 +300,18 @@ class _Parser:
             return self.builder.const(_CONSTANT_VALUES[text], text)
         if text.startswith("__"):
             raise self.fail(tok, f"names may not start with '__': {text!r}")
+        if text == self.defining:
+            raise self.fail(tok, f"{text!r} is used in its own definition",
+                            "a name cannot refer to itself; give the new value a new name")
         return self.builder.input(text)
+
+
+def point_number(text: str) -> float | None:
+    """The value of a number as --at takes it (docs/expressions.md), or None if it is not one."""
+    if not _POINT_NUMBER.fullmatch(text):
+        return None
+    sign, body = (-1.0, text[1:]) if text[0] == "-" else (1.0, text.lstrip("+"))
+    return sign * _CONSTANT_VALUES[body] if body in _CONSTANT_VALUES else float(text)
 
 
 def output_name(text: str, start: int, stop: int) -> str:

@@ -24,6 +24,7 @@ from .graph import Graph
 from .modes import paths as paths_mode
 from .modes import relative_difference
 from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS, PathPlan
+from .render.numbers import fmt_count
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
 SYMBOLIC_PATH_LIMIT = 20_000  # SymPy products are slow: past this, numbers (--at) are needed
@@ -98,7 +99,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
     """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
     from .modes.reverse import reverse
     from .printer import to_text
-    from .report import parse_point, parse_wrt
+    from .report import parse_point, parse_wrt, point_warnings
 
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
@@ -113,8 +114,8 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
 
         check_formula_depth(graph)
         if path_plan.paths > SYMBOLIC_PATH_LIMIT or len(graph) > SYMBOLIC_NODE_LIMIT:
-            what = f"{path_plan.paths:,} paths" if path_plan.paths > SYMBOLIC_PATH_LIMIT \
-                else f"{len(graph):,} nodes"
+            what = f"{fmt_count(path_plan.paths)} paths" \
+                if path_plan.paths > SYMBOLIC_PATH_LIMIT else f"{len(graph):,} nodes"
             raise LimitError(f"{what} are too many for formulas (limit "
                              f"{SYMBOLIC_PATH_LIMIT:,} paths, {SYMBOLIC_NODE_LIMIT:,} nodes)",
                              hint="give a point for numbers: --at x=1,...")
@@ -126,7 +127,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
         from .backends import FLOAT
 
         backend, values = FLOAT, evaluate(graph, point)
-        warnings += non_finite_warnings(graph, values)
+        warnings += point_warnings(point) + non_finite_warnings(graph, values)
 
     shown = display_names(graph)
     out_name = {out: _output_name(graph, o, shown) for o, out in enumerate(graph.outputs)}

@@ -152,7 +152,8 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: ModeLimits
           budget: float = TIME_BUDGET) -> ScaleResult:
     limits = limits or ModeLimits()
     family = get_family(family_name)
-    sizes = parse_sizes(sizes_text or family.default_sizes, family, max_nodes)
+    sizes = parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
+                        max_nodes)
     if repeats < 1:
         raise InputError(f"--repeats must be at least 1 (got {repeats})")
     warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1

@@ -1047,7 +1047,7 @@ def scalar_size(spec: Spec) -> int:
     return nodes
 
 
-def build_scalar_graph(net: Resolved) -> Graph:
+def build_scalar_graph(net: Resolved, max_depth: int | None = None) -> Graph:
     """The network as a scalar Graph: parameters are inputs, x and targets are constants.
 
     Input nodes come first: the named parameters in the order ``params`` lists them (an
@@ -1137,11 +1137,16 @@ def build_scalar_graph(net: Resolved) -> Graph:
         scale = builder.const(1.0 / count, f"1/{count}" if count > 1 else "1")
     loss = builder.apply("mul", scale, chain(terms))
     builder.label(loss, "L")
-    return builder.build([loss], ("L",), defaults=defaults)
+    graph = builder.build([loss], ("L",), defaults=defaults)
+    if max_depth is not None and graph.depth > max_depth:
+        raise LimitError(f"the {spec.shape_text()} network's scalar graph is {graph.depth:,} "
+                         f"operations deep, over --max-depth {max_depth:,}",
+                         hint="raise it with --max-depth")
+    return graph
 
 
-def load_spec_graph(path: str, *, max_nodes: int, max_bytes: int = DEFAULT_MAX_BYTES,
-                    max_values: int = DEFAULT_MAX_VALUES,
+def load_spec_graph(path: str, *, max_nodes: int, max_depth: int | None = None,
+                    max_bytes: int = DEFAULT_MAX_BYTES, max_values: int = DEFAULT_MAX_VALUES,
                     max_units: int = DEFAULT_MAX_UNITS) -> Graph:
     """A spec file as a scalar Graph whose inputs are the parameters (with defaults)."""
     spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
@@ -1150,4 +1155,4 @@ def load_spec_graph(path: str, *, max_nodes: int, max_bytes: int = DEFAULT_MAX_B
         raise LimitError(f"{path}: the {spec.shape_text()} network's scalar graph would have "
                          f"about {size:,} nodes, over --max-nodes {max_nodes:,}",
                          hint=f"use 'backprop net {path}' (array engine), or raise --max-nodes")
-    return build_scalar_graph(resolve(spec))
+    return build_scalar_graph(resolve(spec), max_depth)

@@ -15,6 +15,7 @@ from ..backends import FLOAT
 from ..counts import Counts
 from ..errors import LimitError
 from ..evaluate import local_partials
+from ..render.numbers import fmt_count
 from . import ModeResult
 
 DEFAULT_MAX_PATHS = 1_000_000
@@ -76,16 +77,18 @@ def check_limit(path_plan: PathPlan, counts: Counts, max_paths: int = DEFAULT_MA
     """Refuse at once, with the exact size, an enumeration over --max-paths or --max-ops."""
     if path_plan.paths > max_paths:
         raise LimitError(
-            f"path enumeration would walk {path_plan.paths:,} paths "
-            f"({path_plan.multiplications:,} multiplications), over --max-paths {max_paths:,}",
+            f"path enumeration would walk {fmt_count(path_plan.paths)} paths "
+            f"({fmt_count(path_plan.multiplications)} multiplications), over --max-paths "
+            f"{fmt_count(max_paths)}",
             hint="reverse mode needs one sweep (backprop grad --mode reverse); "
                  "or raise --max-paths")
     if counts.arithmetic > max_ops:
         raise LimitError(
-            f"path enumeration would take {counts.arithmetic:,} operations over "
-            f"{path_plan.paths:,} paths (longest {path_plan.longest:,} edges), over --max-ops "
-            f"{max_ops:,}", hint="reverse mode needs one sweep (backprop grad --mode reverse); "
-                                 "or raise --max-ops")
+            f"path enumeration would take {fmt_count(counts.arithmetic)} operations over "
+            f"{fmt_count(path_plan.paths)} paths (longest {fmt_count(path_plan.longest)} "
+            f"edges), over --max-ops {fmt_count(max_ops)}",
+            hint="reverse mode needs one sweep (backprop grad --mode reverse); "
+                 "or raise --max-ops")
 
 
 @dataclass(frozen=True)

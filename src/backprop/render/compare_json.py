@@ -24,10 +24,15 @@ def _mode_document(comparison, mode: str) -> dict:
         "seconds": number(cost.seconds),
         "repeats": cost.timing.repeats if cost.timing else 0,
         "relative_time": number(comparison.relative_time(mode)),
-        "relative_operations": number(comparison.relative_operations(mode)),
+        "relative_operations": _ratio(comparison.relative_operations(mode)),
         "jacobian": None if cost.jacobian is None
         else [[number(v) for v in row] for row in cost.jacobian],
     }
+
+
+def _ratio(value):
+    """An exact int (a ratio of counts too large for a float) stays an int."""
+    return value if isinstance(value, int) else number(value)
 
 
 def compare_document(comparison) -> dict:

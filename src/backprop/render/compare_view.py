@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .console import new_table, render_warnings
-from .numbers import fmt, fmt_seconds
+from .console import new_table, print_table, render_warnings
+from .numbers import CELL_EXACT_BELOW, counted, fmt, fmt_count, fmt_ratio, fmt_seconds
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 MODE_STYLES = {"forward": "blue", "paths": "red", "reverse": "green"}
@@ -18,26 +18,16 @@ PATH_NODES_SHOWN = 12  # longer paths show their two ends
 CHART_WIDTH = 40
 
 
-def fmt_count(value: int | None) -> str:
-    """Exact with separators up to a quadrillion; beyond, three digits and an exponent."""
-    if value is None:
-        return "-"
-    if abs(value) < 10**15:
-        return f"{value:,}"
-    return f"{float(value):.3g}"
-
-
-def fmt_ratio(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:.3g}"
+def _cell(value: int | None) -> str:
+    """A count in a table cell or the chart: exact up to a quadrillion."""
+    return fmt_count(value, CELL_EXACT_BELOW)
 
 
 def _point_line(point: dict, random_seed: int | None) -> str:
     items = list(point.items())
     shown = ", ".join(f"{k} = {fmt(v)}" for k, v in items[:6])
     if len(items) > 6:
-        shown += f", ... ({len(items):,} inputs)"
+        shown += f", ... ({counted(len(items), 'input')})"
     if random_seed is not None:
         return f"at a random point (seed {random_seed}; give --at to choose one): {shown}"
     return f"at {shown}"
@@ -51,8 +41,8 @@ def _title(graph, text: str | None) -> str:
     if len(graph.outputs) > 1:
         outputs = ", ".join(graph.output_names)
         return f"[bold]f({escape(names)})[/bold] = ({escape(outputs[:500])})"
-    return (f"[bold]f({escape(names)})[/bold]: {len(graph):,} nodes, {graph.edge_count:,} edges,"
-            f" {len(graph.inputs):,} inputs")
+    return (f"[bold]f({escape(names)})[/bold]: {counted(len(graph), 'node')}, "
+            f"{counted(graph.edge_count, 'edge')}, {counted(len(graph.inputs), 'input')}")
 
 
 # -- compare ---------------------------------------------------------------------------------
@@ -61,10 +51,10 @@ def render_compare(comparison, console: Console) -> None:
     c = comparison
     console.print(_title(c.graph, c.text))
     console.print(escape(_point_line(c.point, c.seed if c.random_point else None)))
-    console.print(f"one function evaluation: {c.primitives:,} primitives, "
+    console.print(f"one function evaluation: {counted(c.primitives, 'primitive')}, "
                   f"{fmt_seconds(c.evaluation.seconds)} (median of {c.evaluation.repeats})")
     console.print()
-    console.print(compare_table(c))
+    print_table(console, compare_table(c))
     console.print(f"[bold]verdict:[/bold] {escape(c.verdict.text)}")
     console.print(f"[dim]rule: {escape(c.verdict.rule)}[/dim]")
     console.print(f"shape: {escape(c.verdict.shape)}")
@@ -74,7 +64,7 @@ def render_compare(comparison, console: Console) -> None:
     for mode, cost in c.costs.items():
         if not cost.ran:
             console.print(f"[yellow]{mode}: estimated, not run[/yellow]: {escape(cost.reason)}")
-    render_warnings(console, c.warnings)
+    render_warnings(c.warnings)
 
 
 def compare_table(c) -> Table:
@@ -87,16 +77,16 @@ def compare_table(c) -> Table:
     for mode, cost in c.costs.items():
         counts = cost.counts
         table.add_row(
-            mode, fmt_count(counts.sweeps), fmt_count(counts.paths),
-            fmt_count(counts.partial_evals), fmt_count(counts.multiplications),
-            fmt_count(counts.additions), fmt_count(counts.peak_values),
+            mode, _cell(counts.sweeps), _cell(counts.paths),
+            _cell(counts.partial_evals), _cell(counts.multiplications),
+            _cell(counts.additions), _cell(counts.peak_values),
             fmt_ratio(c.relative_operations(mode)),
             fmt_seconds(cost.seconds) if cost.ran else "not run",
             fmt_ratio(c.relative_time(mode)), style="" if cost.ran else "dim")
     repeats = max((x.timing.repeats for x in c.costs.values() if x.timing), default=0)
     table.caption = ("ops/eval: exact partials + mults + adds per primitive evaluated; "
-                     f"×eval: measured time (median of up to {repeats} runs) over one "
-                     "evaluation's time")
+                     f"×eval: measured time (median of up to {counted(repeats, 'run')}) "
+                     "over one evaluation's time")
     table.caption_justify = "left"
     return table
 
@@ -131,11 +121,10 @@ def render_paths(listing, console: Console) -> None:
     if listing.point is not None:
         console.print(escape(_point_line(listing.point, None)))
     total = listing.total_paths
-    plural = "" if total == 1 else "s"
     if not listing.wrt:
         console.print("the expression has no variables: there is no path to list")
         return
-    console.print(f"{fmt_count(total)} path{plural} from {escape(', '.join(listing.wrt[:8]))}"
+    console.print(f"{counted(total, 'path')} from {escape(', '.join(listing.wrt[:8]))}"
                   f"{' ...' if len(listing.wrt) > 8 else ''} to the output"
                   f"{'s' if len(graph.outputs) > 1 else ''} (counted exactly, before walking)")
     console.print()
@@ -156,19 +145,19 @@ def render_paths(listing, console: Console) -> None:
         table.caption = ("→₁ →₂: through the first or second argument of a node that reads "
                          "the same node twice (x*x)")
         table.caption_justify = "left"
-    console.print(table)
+    print_table(console, table)
     shown = len(listing.listed)
     if shown < total:
         console.print(f"[yellow]showing the first {shown:,} of {fmt_count(total)} paths "
                       f"(--limit {listing.limit:,}); the sums below cover all "
                       f"{fmt_count(total)}[/yellow]")
-    console.print(sums_table(listing))
+    print_table(console, sums_table(listing))
     counts = listing.counts
-    console.print(f"cost: {fmt_count(counts.paths)} path{plural}, "
-                  f"{fmt_count(counts.partial_evals)} partials, "
-                  f"{fmt_count(counts.multiplications)} multiplications, "
-                  f"{fmt_count(counts.additions)} additions (docs/counting.md)")
-    render_warnings(console, listing.warnings)
+    console.print(f"cost: {counted(counts.paths, 'path')}, "
+                  f"{counted(counts.partial_evals, 'partial')}, "
+                  f"{counted(counts.multiplications, 'multiplication')}, "
+                  f"{counted(counts.additions, 'addition')} (docs/counting.md)")
+    render_warnings(listing.warnings)
 
 
 def sums_table(listing) -> Table:
@@ -186,7 +175,7 @@ def sums_table(listing) -> Table:
         mark = "[green]✓[/green]" if s.agrees else "[red]✗[/red]" if s.agrees is False \
             else "[yellow]?[/yellow]"
         cells = ([escape(s.output)] if multi else []) + [
-            escape(s.input), fmt_count(s.paths), escape(fmt(s.total)), escape(fmt(s.gradient)),
+            escape(s.input), _cell(s.paths), escape(fmt(s.total)), escape(fmt(s.gradient)),
             mark]
         table.add_row(*cells)
     return table
@@ -197,21 +186,22 @@ def sums_table(listing) -> Table:
 def render_scale(result, console: Console) -> None:
     family = result.family
     console.print(f"[bold]scale: {family.name}[/bold] ({escape(family.summary)}); "
-                  f"{len(result.sizes)} sizes, {family.size_name} {result.sizes[0]:,} to "
-                  f"{result.sizes[-1]:,}")
+                  f"{counted(len(result.sizes), 'size')}, {family.size_name} "
+                  f"{result.sizes[0]:,} to {result.sizes[-1]:,}")
+    repeats = max((r.evaluation.repeats for r in result.rows), default=1)
     console.print(f"at a random point (seed {result.seed}); times are medians of up to "
-                  f"{max((r.evaluation.repeats for r in result.rows), default=1)} runs")
+                  f"{counted(repeats, 'run')}")
     console.print()
-    console.print(scale_table(result))
-    console.print(growth_table(result))
+    print_table(console, scale_table(result))
+    print_table(console, growth_table(result))
     render_chart(result, console)
     for mode in result.fits:
         skipped = [row.size for row in result.rows if not row.costs[mode].ran]
         if skipped:
             reason = next(row.costs[mode].reason for row in result.rows
                           if not row.costs[mode].ran)
-            console.print(f"[yellow]{mode}: estimated, not run[/yellow] at {len(skipped)} "
-                          f"size{'s' if len(skipped) > 1 else ''} (first {skipped[0]:,}: "
+            console.print(f"[yellow]{mode}: estimated, not run[/yellow] at "
+                          f"{counted(len(skipped), 'size')} (first {skipped[0]:,}: "
                           f"{escape(reason)})")
 
 
@@ -225,10 +215,10 @@ def scale_table(result) -> Table:
         table.add_column(f"{mode}\nops", justify="right", overflow="fold")
         table.add_column("time", justify="right", overflow="fold")
     for row in result.rows:
-        cells = [f"{row.size:,}", fmt_count(row.nodes), fmt_count(row.inputs)]
+        cells = [f"{row.size:,}", _cell(row.nodes), _cell(row.inputs)]
         for mode in result.fits:
             cost = row.costs[mode]
-            cells.append(Text(fmt_count(cost.operations), style="" if cost.ran else "dim"))
+            cells.append(Text(_cell(cost.operations), style="" if cost.ran else "dim"))
             cells.append(fmt_seconds(cost.seconds) if cost.ran else "not run")
         table.add_row(*cells)
     if any(not cost.ran for row in result.rows for cost in row.costs.values()):
@@ -252,15 +242,18 @@ def render_chart(result, console: Console) -> None:
     """A bar per mode and size, its length log10(operations): ░ marks estimated, not run."""
     top = max((row.costs[m].operations for row in result.rows for m in row.costs), default=1)
     scale = math.log10(max(top, 10))
-    console.print(Text(f"Operations per size, log scale (full bar = {fmt_count(top)}; "
+    console.print(Text(f"Operations per size, log scale (full bar = {_cell(top)}; "
                        "░ = estimated, not run)", style="bold"))
     label_width = max(len(f"{result.sizes[-1]:,}"), 1)
+    longest = max((len(_cell(row.costs[m].operations)) for row in result.rows
+                   for m in row.costs), default=1)
+    bar_width = max(1, min(CHART_WIDTH, console.width - label_width - 11 - longest))
     for row in result.rows:
         for k, (mode, cost) in enumerate(row.costs.items()):
             value = cost.operations
-            length = 0 if value <= 0 else max(1, round(CHART_WIDTH * math.log10(value + 1)
+            length = 0 if value <= 0 else max(1, round(bar_width * math.log10(value + 1)
                                                        / scale))
             line = Text(f"{f'{row.size:,}' if k == 0 else '':>{label_width}} {mode:<8} ")
             line.append(("█" if cost.ran else "░") * length, style=MODE_STYLES.get(mode, ""))
-            line.append(f" {fmt_count(value)}")
-            console.print(line, no_wrap=True, overflow="ellipsis")
+            line.append(f" {_cell(value)}")
+            console.print(line, no_wrap=True, overflow="ignore", crop=False)

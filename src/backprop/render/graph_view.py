@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.tree import Tree
 
 from ..picture import number_text
@@ -56,7 +57,15 @@ def build_tree(picture, rows) -> Tree:
 def render_tree(picture, rows, console: Console) -> None:
     if len([row for row in rows if row.depth == 0]) == 1:
         console.print(f"[bold]{escape(picture.title)}[/bold]")
-    console.print(build_tree(picture, rows))
+    tree = build_tree(picture, rows)
+    # Deep branches would fold a number: widen the view until every word fits its indent.
+    words = Measurement.get(console, console.options.update_width(1_000_000), tree).minimum
+    width = console.width
+    console.width = max(width, words)
+    try:
+        console.print(tree)
+    finally:
+        console.width = width
 
 
 def tree_text(picture, rows, width: int = 120) -> str:

@@ -101,9 +101,12 @@ def explain_document(explanation) -> dict:
 def check_document(result) -> dict | None:
     if result is None:
         return {"status": "skipped", "method": None, "reason": "--no-check", "max_error": None,
-                "checked": []}
+                "max_abs_error": None, "checked": [], "notes": []}
     return {"status": result.status, "method": result.method, "reason": result.reason,
-            "max_error": number(result.max_error), "checked": result.checked}
+            "max_error": number(result.max_error),
+            "max_abs_error": number(result.max_abs_error), "checked": result.checked,
+            "notes": [{**note, "ours": number(note["ours"]), "true": number(note["true"])}
+                      for note in result.notes]}
 
 
 def dumps(document: dict) -> str:

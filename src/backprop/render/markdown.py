@@ -57,16 +57,19 @@ def counts_table(results: dict, timings: dict | None = None) -> str:
 
 
 def check_section(check) -> str:
-    """The SymPy check's verdict in one line."""
+    """The check's verdict in one line, then its notes as a list."""
     if check is None:
         return "➖ **check skipped** (--no-check)"
+    figures = check.differences()
+    notes = "".join(f"\n- {cell(note['text'])}" for note in check.notes)
+    if notes:
+        notes = "\n" + notes
     if check.status == "pass":
-        error = f" (largest difference {check.max_error:.3g})" if check.max_error is not None \
-            else ""
-        return f"✅ **check passed**: {cell(check.method)}{error}"
+        error = f" ({figures})" if figures else ""
+        return f"✅ **check passed**: {cell(check.method)}{error}{notes}"
     if check.status == "fail":
-        return f"❌ **check FAILED**: {cell(check.reason)} ({cell(check.method)})"
-    return f"➖ **check skipped**: {cell(check.reason)}"
+        return f"❌ **check FAILED**: {cell(check.reason)} ({cell(check.method)}){notes}"
+    return f"➖ **check skipped**: {cell(check.reason)} ({cell(check.method)}){notes}"
 
 
 def mermaid_block(graph, point=None, max_nodes: int = PICTURE_MAX_NODES) -> str:

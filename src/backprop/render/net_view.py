@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..network import NetReport, summary
-from .console import (counts_table, fmt, new_table, render_check, render_warnings)
+from .console import (counts_table, fmt, new_table, print_table, render_check,
+                      render_warnings)
 from .json_doc import JSON_VERSION, check_document, number
+from .numbers import counted
 
 MAX_ROWS = 50  # rows of a selection shown without --full
 MAX_TABLE_ROWS = 2_000  # beyond this, --full prints plain lines instead of a table
@@ -25,16 +27,16 @@ def _short(value: float) -> str:
 def network_line(report: NetReport) -> str:
     spec = report.spec
     acts = ", ".join(layer.activation for layer in spec.layers)
-    examples = f"{spec.batch:,} example" + ("s" if spec.batch != 1 else "")
     named = f" ({len(spec.params)} named)" if spec.params else ""
-    return (f"network {spec.shape_text()} ({acts}), {spec.loss} loss, {examples}, "
-            f"{report.parameter_count:,} parameters{named}")
+    return (f"network {spec.shape_text()} ({acts}), {spec.loss} loss, "
+            f"{counted(spec.batch, 'example')}, "
+            f"{counted(report.parameter_count, 'parameter')}{named}")
 
 
 def engine_line(report: NetReport) -> str:
     size = report.size
     if report.engine == "scalar":
-        what = f"scalar graph, {size['nodes']:,} nodes, {size['edges']:,} edges"
+        what = f"scalar graph, {counted(size['nodes'], 'node')}, {counted(size['edges'], 'edge')}"
     else:
         what = f"array graph, {size['nodes']} array nodes, VJPs and JVPs"
     return f"engine: {what} ({report.engine_reason})"
@@ -117,22 +119,23 @@ def render_net(report: NetReport, console: Console, full: bool = False) -> None:
         if len(names) > MAX_TABLE_ROWS:
             _print_lines(console, report, names)
         else:
-            console.print(_rows_table(report, "Gradient", names))
+            print_table(console, _rows_table(report, "Gradient", names))
         if len(names) < len(report.selected):
             console.print(f"... {len(report.selected) - len(names):,} more selected "
                           "(--full lists them all)")
         _render_paths(console, report)
     else:
         if report.named:
-            console.print(_rows_table(report, "Named parameters", list(report.named)))
+            print_table(console, _rows_table(report, "Named parameters", list(report.named)))
         entries = sum(len(g.names) for g in report.layers)
         if entries and full:
             if entries > MAX_TABLE_ROWS:
                 _print_lines(console, report, _entry_names(report))
             else:
-                console.print(_rows_table(report, "Weights and biases", _entry_names(report)))
+                print_table(console,
+                            _rows_table(report, "Weights and biases", _entry_names(report)))
         elif entries:
-            console.print(_layers_table(report))
+            print_table(console, _layers_table(report))
     agreement = report.agreement()
     if agreement is not None:
         console.print(f"modes agree: largest relative difference {agreement:.3g}")
@@ -140,18 +143,17 @@ def render_net(report: NetReport, console: Console, full: bool = False) -> None:
     label = {m: m if run.ran else f"{m}*" for m, run in report.runs.items()}
     results = {label[m]: run for m, run in report.runs.items()}
     timings = {label[m]: run.seconds for m, run in report.runs.items()}
-    console.print(counts_table(results, timings))
+    print_table(console, counts_table(results, timings))
     if any(not run.ran for run in report.runs.values()):
         console.print("* counted exactly, not run", soft_wrap=True)
-    render_warnings(console, [f"{m} mode not run: {why}" for m, why in report.refused.items()]
+    render_warnings([f"{m} mode not run: {why}" for m, why in report.refused.items()]
                     + report.warnings)
     render_check(console, report.check)
 
 
 def _render_paths(console: Console, report: NetReport) -> None:
     for name, terms in report.paths.items():
-        plural = "path" if len(terms) == 1 else "paths"
-        console.print(f"[bold]{len(terms)} {plural} from {escape(name)} to L[/bold]: the "
+        console.print(f"[bold]{counted(len(terms), 'path')} from {escape(name)} to L[/bold]: the "
                       "product of the local partials along each (factors of 1 from sums "
                       "left out)", soft_wrap=True)
         for term in terms:
