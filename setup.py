@@ -16,6 +16,8 @@ class build_ext_or_say_why(build_ext):
     """build_ext that, when the optional core cannot be built, says so once on stderr."""
 
     def build_extension(self, ext):
+        if self.compiler.compiler_type == "unix":  # gcc, clang: no fused multiply-add, so
+            ext.extra_compile_args = ["-ffp-contract=off"]  # a*b+c rounds as Python's does
         try:
             super().build_extension(ext)
         except (BaseError, CCompilerError, CompileError) as error:
@@ -28,5 +30,7 @@ class build_ext_or_say_why(build_ext):
                 "reinstall.\n")
 
 
-setup(ext_modules=[Extension("backprop._core", ["src/backprop/_core.c"], optional=True)],
+# _core_ops.h is generated from ops.py (python -m backprop.cgen) and committed
+setup(ext_modules=[Extension("backprop._core", ["src/backprop/_core.c"],
+                             depends=["src/backprop/_core_ops.h"], optional=True)],
       cmdclass={"build_ext": build_ext_or_say_why})

@@ -16,31 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
-/* ---- the op table's names, in the order of ops.OPS (checked at import) ------------- */
-
-enum {
-    ADD, SUB, MUL, DIV, NEG, POW,
-    SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, TANH, EXP, LOG, SQRT, ABS, SIGMOID, RELU,
-    INPUT, CONST, N_CODES
-};
-#define FIRST_FUNCTION SIN
-#define LAST_FUNCTION RELU
-
-static const char *CODE_NAMES[N_CODES] = {
-    "add", "sub", "mul", "div", "neg", "pow",
-    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log",
-    "sqrt", "abs", "sigmoid", "relu", "input", "const",
-};
-
-static PyObject *code_names[N_CODES]; /* interned str per code */
-static PyObject *code_of;             /* dict: op name -> code */
-
-static int is_binary(int code) { return code <= DIV || code == POW; }
-static int is_leaf(int code) { return code >= INPUT; }
-
-/* ---- IEEE arithmetic exactly as backends.FLOAT does it --------------------------------
+/* ---- backends.FLOAT's primitives: f_<name> is FLOAT.<name>, IEEE rules included --------
  * Python's math functions raise where C returns nan or inf; FLOAT turns each error into a
- * fixed value. guard() reproduces math_1()'s error test so that the same value comes out. */
+ * fixed value. guard() reproduces math_1()'s error test so that the same value comes out.
+ * These are the backend only: the ops' values and partials come from _core_ops.h. */
 
 static double guard(double r, double a, double on_error)
 {
@@ -126,62 +105,27 @@ static double f_step(double a) { return a > 0.0 ? 1.0 : (a != a ? Py_NAN : 0.0);
 
 static double f_times(double z, double x) { return z == 0.0 ? 0.0 : z * x; }
 
-/* the value of an op node (OPS[op].value on FLOAT) */
-static double op_value(int code, double a, double b)
-{
-    switch (code) {
-    case ADD: return a + b;
-    case SUB: return a - b;
-    case MUL: return a * b;
-    case DIV: return f_div(a, b);
-    case NEG: return -a;
-    case POW: return f_pow(a, b);
-    case SIN: return guard(sin(a), a, Py_NAN);
-    case COS: return guard(cos(a), a, Py_NAN);
-    case TAN: return guard(tan(a), a, Py_NAN);
-    case ASIN: return guard(asin(a), a, Py_NAN);
-    case ACOS: return guard(acos(a), a, Py_NAN);
-    case ATAN: return atan(a);
-    case SINH: return guard(sinh(a), a, copysign(Py_HUGE_VAL, a));
-    case COSH: return guard(cosh(a), a, Py_HUGE_VAL);
-    case TANH: return tanh(a);
-    case EXP: return guard(exp(a), a, Py_HUGE_VAL);
-    case LOG: return f_log(a);
-    case SQRT: return f_sqrt(a);
-    case ABS: return fabs(a);
-    case SIGMOID: return f_sigmoid(a);
-    case RELU: return a > 0.0 ? a : (a != a ? a : 0.0);
-    }
-    return Py_NAN;
-}
+static double f_exp(double a) { return guard(exp(a), a, Py_HUGE_VAL); }
+static double f_sin(double a) { return guard(sin(a), a, Py_NAN); }
+static double f_cos(double a) { return guard(cos(a), a, Py_NAN); }
+static double f_tan(double a) { return guard(tan(a), a, Py_NAN); }
+static double f_asin(double a) { return guard(asin(a), a, Py_NAN); }
+static double f_acos(double a) { return guard(acos(a), a, Py_NAN); }
+static double f_atan(double a) { return atan(a); }
+static double f_sinh(double a) { return guard(sinh(a), a, copysign(Py_HUGE_VAL, a)); }
+static double f_cosh(double a) { return guard(cosh(a), a, Py_HUGE_VAL); }
+static double f_tanh(double a) { return tanh(a); }
+static double f_abs(double a) { return fabs(a); }
+static double f_relu(double a) { return a > 0.0 ? a : (a != a ? a : 0.0); }
 
-/* d(out)/d(a) and d(out)/d(b) (OPS[op].partials on FLOAT) */
-static void op_partials(int code, double out, double a, double b, double *pa, double *pb)
-{
-    switch (code) {
-    case ADD: *pa = 1.0; *pb = 1.0; return;
-    case SUB: *pa = 1.0; *pb = -1.0; return;
-    case MUL: *pa = b; *pb = a; return;
-    case DIV: *pa = f_div(1.0, b); *pb = -f_div(out, b); return;
-    case NEG: *pa = -1.0; return;
-    case POW: *pa = f_times(b, f_pow(a, b - 1.0)); *pb = f_times(out, f_log(a)); return;
-    case SIN: *pa = guard(cos(a), a, Py_NAN); return;
-    case COS: *pa = -guard(sin(a), a, Py_NAN); return;
-    case TAN: *pa = 1.0 + out * out; return;
-    case ASIN: *pa = f_div(1.0, f_sqrt(1.0 - a * a)); return;
-    case ACOS: *pa = -f_div(1.0, f_sqrt(1.0 - a * a)); return;
-    case ATAN: *pa = f_div(1.0, 1.0 + a * a); return;
-    case SINH: *pa = guard(cosh(a), a, Py_HUGE_VAL); return;
-    case COSH: *pa = guard(sinh(a), a, copysign(Py_HUGE_VAL, a)); return;
-    case TANH: *pa = 1.0 - out * out; return;
-    case EXP: *pa = out; return;
-    case LOG: *pa = f_div(1.0, a); return;
-    case SQRT: *pa = f_div(1.0, 2.0 * out); return;
-    case ABS: *pa = f_sign(a); return;
-    case SIGMOID: *pa = out * (1.0 - out); return;
-    case RELU: *pa = f_step(a); return;
-    }
-}
+/* ---- the op table: codes, names, arities, op_value and op_partials, from ops.py ------ */
+
+#include "_core_ops.h"
+
+static PyObject *code_names[N_CODES]; /* interned str per code */
+static PyObject *code_of;             /* dict: op name -> code */
+
+static int is_leaf(int code) { return code >= INPUT; }
 
 /* ---- reading a graph's nodes (graph.Node tuples) into arrays ----------------------- */
 
@@ -226,7 +170,7 @@ static int flat_read(PyObject *nodes, Flat *g)
         if (!PyTuple_Check(args))
             goto refuse;
         nargs = PyTuple_GET_SIZE(args);
-        if (nargs != (is_leaf(code) ? 0 : is_binary(code) ? 2 : 1))
+        if (nargs != ARITY[code])
             goto refuse;
         g->code[i] = (unsigned char)code;
         g->arg[2 * i] = g->arg[2 * i + 1] = -1;
@@ -387,7 +331,7 @@ static PyObject *core_reverse(PyObject *Py_UNUSED(self), PyObject *args)
             has[out] = 1;
         }
         for (i = out; i >= 0; i--) {
-            double local[2], a;
+            double local[2] = {0.0, 0.0}, a;
             int code = g.code[i];
             if (!has[i])
                 continue;
@@ -1242,7 +1186,7 @@ PyMODINIT_FUNC PyInit__core(void)
     int code;
     if (!m)
         return NULL;
-    if (!(code_of = PyDict_New()) || !(names = PyTuple_New(LAST_FUNCTION + 1)))
+    if (!(code_of = PyDict_New()) || !(names = PyTuple_New(N_OPS)))
         goto fail;
     for (code = 0; code < N_CODES; code++) {
         PyObject *number;
@@ -1254,7 +1198,7 @@ PyMODINIT_FUNC PyInit__core(void)
             goto fail;
         }
         Py_DECREF(number);
-        if (code <= LAST_FUNCTION)
+        if (code < N_OPS)
             PyTuple_SET_ITEM(names, code, Py_NewRef(code_names[code]));
     }
     if (PyModule_AddObject(m, "OP_NAMES", names) < 0)
