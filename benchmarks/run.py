@@ -20,6 +20,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -273,6 +274,54 @@ def peers(sizes: list[int], sympy_sizes: list[int]) -> None:
           ["N", "tool", "seconds", "x ours", "note"], rows)
 
 
+# -- the whole command ----------------------------------------------------------------------
+
+def command_run(argv: list[str], stdin: Path, stdout: Path) -> float:
+    """Wall time of one run of ``argv`` reading ``stdin`` and writing ``stdout`` (files)."""
+    with stdin.open("rb") as source, stdout.open("wb") as sink:
+        start = time.perf_counter()
+        subprocess.run(argv, stdin=source, stdout=sink, stderr=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - start
+
+
+def peak_mb(argv: list[str], stdin: Path) -> float | None:
+    """The command's peak resident memory in MB, from /usr/bin/time (a small parent: a child
+    of this big process would inherit its high-water mark); None without it."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    with stdin.open("rb") as source:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdin=source,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = proc.stderr.strip().splitlines()
+    return int(lines[-1]) / 1024 if proc.returncode == 0 and lines else None
+
+
+def whole_command(n: int, repeat: int, work: Path) -> None:
+    """``backprop grad -`` on the sum of n terms (stdin, --no-check, at a point), as JSON and
+    as text, against parse + evaluate + reverse in this process; runs interleaved."""
+    text = sum_of_sines(n)
+    source, sink = work / "sum.txt", work / "out"
+    source.write_text(text + "\n")
+    ours = [str(BIN / "backprop"), "grad", "-", "--at", "*=0.5", "--no-check"]
+    views = {"--json": ours + ["--json"], "text": ours}
+    times: dict[str, list[float]] = {"engine": [], **{view: [] for view in views}}
+    for _ in range(repeat):
+        times["engine"].append(ours_end_to_end(text))
+        for view, argv in views.items():
+            times[view].append(command_run(argv, source, sink))
+    engine = statistics.median(times["engine"])
+    rows = [["parse + evaluate + reverse, in process", engine, "", "", ""]]
+    for view, argv in views.items():
+        seconds = statistics.median(times[view])
+        memory = peak_mb(argv, source)
+        rows.append([f"backprop grad - {view} (whole process)", seconds,
+                     "-" if memory is None else memory, seconds / engine,
+                     verdict(seconds / engine, 1.5)])
+    table(f"whole command vs in-process engine (sum of {n:,} terms from stdin, --no-check; "
+          f"median of {repeat}, interleaved)",
+          ["what", "seconds", "peak MB", "x engine", "target"], rows)
+
+
 # -- modes ----------------------------------------------------------------------------------
 
 def python_reverse(graph, values):
@@ -328,6 +377,8 @@ def main() -> int:
     expressions([100, 1000] if quick else [10**3, 10**4, 10**5, 10**6])
     peers([100] if quick else [10**3, 10**4, 10**5], [20] if quick else [10**3, 10**4])
     network(quick)
+    with tempfile.TemporaryDirectory() as work:
+        whole_command(100 if quick else 10**5, 3 if quick else 5, Path(work))
     modes([10, 100] if quick else [10, 100, 1000])
     RESULTS["seconds"] = [{"total": time.perf_counter() - started}]
     Path(args.out).write_text(json.dumps(RESULTS, indent=2, default=str))

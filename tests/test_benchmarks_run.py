@@ -14,6 +14,6 @@ def test_benchmark_runs_quick_and_writes_its_figures(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     results = json.loads(out.read_text())
-    for section in ("start-up", "large expressions", "peers", "modes"):
+    for section in ("start-up", "large expressions", "peers", "modes", "whole command"):
         assert any(key.startswith(section) for key in results), section
     assert "Traceback" not in proc.stderr

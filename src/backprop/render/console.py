@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from itertools import islice
 
 from rich import box
 from rich.console import Console
@@ -181,7 +182,8 @@ def render_grad(report, console: Console) -> None:
         console.print(f"[bold]f({escape(names[:200])})[/bold]: {counted(len(graph), 'node')}, "
                       f"{counted(graph.edge_count, 'edge')}")
     if report.point is not None:
-        where = ", ".join(f"{k} = {fmt(v)}" for k, v in report.point.items())
+        # cut at 500 characters, which 100 items ("x = 1, " at least) always fill
+        where = ", ".join(f"{k} = {fmt(v)}" for k, v in islice(report.point.items(), 100))
         values = ", ".join(fmt(v) for v in report.output_values)
         console.print(f"at {escape(where[:500])}:  f = {values}")
     console.print()
