@@ -29,10 +29,11 @@ from backprop import parse as parse_module
 from backprop.accel import CORE
 from backprop.errors import BackpropError
 from backprop.evaluate import evaluate
+from backprop.limits import Limits
 from backprop.modes import reverse as reverse_module
 from backprop.modes.reverse import reverse
 from backprop.parse import parse
-from backprop.report import Limits, grad
+from backprop.report import grad
 
 TOKENS = ["x", "y", "w5", "2", ".5", "1e3", "1e-3", "9", "(", ")", "+", "-", "*", "/", "**",
           "^", "sin", "cos", "log", "sqrt", "abs", "relu", "sigmoid", "exp", "tanh", "asin",

@@ -98,7 +98,8 @@ def test_the_check_stops_at_its_timeout_and_the_gradient_stands():
 
 def test_formulas_without_a_point_are_bounded_too():
     from backprop.render.json_doc import grad_document
-    from backprop.report import Limits, grad
+    from backprop.limits import Limits
+    from backprop.report import grad
 
     report = grad(parse("exp(exp(exp(10*e)))+x"), limits=Limits(check_timeout=2))
     document = grad_document(report)

@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from backprop.compare import ModeLimits, compare, median_time
+from backprop.compare import compare, median_time
+from backprop.limits import Limits
 from backprop.parse import parse
 
 from conftest import ROOT, backprop_executable, run_cli
@@ -56,7 +57,7 @@ def test_without_a_point_a_seeded_random_point_is_used():
 
 def test_modes_over_a_limit_are_estimated_with_exact_counts_and_not_run():
     graph = parse("+".join(f"x{i}" for i in range(1, 31)))
-    limited = compare(graph, repeats=1, limits=ModeLimits(max_paths=10, max_forward_sweeps=10))
+    limited = compare(graph, repeats=1, limits=Limits(max_paths=10, max_forward_sweeps=10))
     free = compare(graph, repeats=1)
     for mode in ("forward", "paths"):
         assert not limited.costs[mode].ran and limited.costs[mode].seconds is None
@@ -64,7 +65,7 @@ def test_modes_over_a_limit_are_estimated_with_exact_counts_and_not_run():
         assert limited.costs[mode].counts == free.costs[mode].counts  # estimate == real run
     assert "over --max-forward-sweeps 10" in limited.costs["forward"].reason
     assert "over --max-paths 10" in limited.costs["paths"].reason
-    by_ops = compare(graph, repeats=1, limits=ModeLimits(max_ops=100))
+    by_ops = compare(graph, repeats=1, limits=Limits(max_ops=100))
     assert "over --max-ops 100" in by_ops.costs["forward"].reason
 
 
@@ -267,7 +268,7 @@ def test_compare_runs_paths_under_the_max_ops_it_was_given(monkeypatch):
         return real(mode, *args, **options)
 
     monkeypatch.setattr(compare_module, "run_mode", spy)
-    limits = ModeLimits(max_paths=10**7, max_ops=10**10)
+    limits = Limits(max_paths=10**7, max_ops=10**10)
     compare(parse(LAYERED_5), repeats=1, limits=limits)
     assert seen["paths"] == {"max_paths": 10**7, "max_ops": 10**10}
 

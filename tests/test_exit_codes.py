@@ -16,7 +16,7 @@ import pytest
 
 from backprop.cli import main
 from backprop.errors import EXIT_BROKEN_PIPE, EXIT_IO_ERROR
-from conftest import ROOT, backprop_executable
+from conftest import ROOT, backprop_executable, run_cli
 
 SEED = "examples/seed004.yaml"
 
@@ -198,6 +198,7 @@ def test_net_strict_prints_the_whole_result_then_exits_4(json_out, tmp_path, cap
 def test_no_command_prints_help_on_stderr_and_exits_2():
     code, err = _run([], subprocess.DEVNULL)
     assert code == 2 and "Usage" in err and "grad" in err
+    assert err.strip() == run_cli("--help").stdout.strip()  # the same help as --help
 
 
 def test_a_misspelt_command_gets_a_suggestion(capsys):

@@ -85,7 +85,10 @@ def test_builder_merges_identical_nodes_and_keeps_order():
     assert all(arg < i for i, n in enumerate(graph.nodes) for arg in n.args)
 
 
-def test_listing_is_one_line_per_node():
+def test_one_name_per_node_in_every_view():
+    from backprop.picture import listing
+
     graph = parse("a = 2*x + y; z = sin(a)")
-    lines = graph.listing().splitlines()
-    assert "a = add v3 y" in lines and "z = sin a" in lines and lines[-1] == "out: z"
+    assert graph.names == ("2", "x", "v1", "y", "a", "z")
+    lines = listing(graph).splitlines()
+    assert "a = add v1 y" in lines and "z = sin a" in lines and lines[-1] == "out: z"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from backprop.backends import FLOAT, array
+from backprop.limits import Limits
 from backprop.network import ArrayNet, run_net, structure
 from backprop.ops import OPS
 from backprop.spec import load_spec, resolve
@@ -102,9 +103,9 @@ def test_closed_form_counts_equal_the_scalar_engines(tmp_path, seed):
     for trial in range(4):
         path.write_text(random_spec(rng))
         scalar = run_net(str(path), mode="all", engine="scalar", run_check=False,
-                         max_paths=10**7)
+                         limits=Limits(max_paths=10**7))
         arrays = run_net(str(path), mode="all", engine="array", run_check=False,
-                         max_paths=10**7)
+                         limits=Limits(max_paths=10**7))
         for mode in ("forward", "reverse"):
             for field in FIELDS:
                 assert getattr(scalar.runs[mode].counts, field) == \
@@ -123,8 +124,9 @@ def test_closed_form_counts_equal_the_scalar_engines(tmp_path, seed):
 def test_tied_parameters_agree_across_engines(tmp_path, seed):
     path = tmp_path / "tied.yaml"
     path.write_text(random_spec(random.Random(100 + seed), tied=True))
-    scalar = run_net(str(path), mode="all", engine="scalar", run_check=False, max_paths=10**7)
-    arrays = run_net(str(path), mode="all", engine="array", run_check=False, max_paths=10**7)
+    limits = Limits(max_paths=10**7)
+    scalar = run_net(str(path), mode="all", engine="scalar", run_check=False, limits=limits)
+    arrays = run_net(str(path), mode="all", engine="array", run_check=False, limits=limits)
     for mode in ("forward", "reverse"):
         for name in ("s", "u", "unused"):
             assert arrays.named_gradients[mode][name] == pytest.approx(

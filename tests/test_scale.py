@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from backprop.compare import ModeLimits
 from backprop.errors import InputError, LimitError
 from backprop.families import FAMILIES
+from backprop.limits import Limits
 from backprop.parse import parse
 from backprop.scale import fit_growth, get_family, parse_sizes, scale
 
@@ -99,7 +99,7 @@ def test_layered_scale_finds_exponential_paths_and_linear_sweeps():
 
 
 def test_scale_estimates_paths_over_the_limit():
-    result = scale("layered", "8:12", repeats=1, limits=ModeLimits(max_paths=2**10))
+    result = scale("layered", "8:12", repeats=1, limits=Limits(max_paths=2**10))
     statuses = {row.size: row.costs["paths"].ran for row in result.rows}
     assert statuses == {8: True, 9: True, 10: True, 11: False, 12: False}
     assert result.rows[-1].costs["paths"].counts.paths == 2**12

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from . import sympy_side
 from .graph import Graph
+from .limits import Limits
 
-DEFAULT_TIMEOUT = 10.0
 DEFAULT_RTOL = 1e-9
 DEFAULT_ATOL = 1e-12
 MAX_CHECKED_VARIABLES = 20
@@ -158,7 +158,7 @@ def _too_large(graph: Graph, checked: int) -> str:
 
 def check(graph: Graph, wrt: list[str], jacobian: list[list], point: dict | None, *,
           rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
-          timeout: float = DEFAULT_TIMEOUT) -> CheckResult:
+          timeout: float = Limits.check_timeout) -> CheckResult:
     """``compare``, in a side process killed after ``timeout`` seconds."""
     try:
         return sympy_side.run(compare, graph, wrt, jacobian, point, rtol, atol,
@@ -355,7 +355,7 @@ def _note(graph, values, o, name, label, ours, expected, by, sides=None) -> dict
     if node is not None:
         from .printer import node_texts
 
-        text, name = node_texts(graph, 60)[node], _listed_name(graph, node)
+        text, name = node_texts(graph, 60)[node], graph.name(node)
         where = name + (f" = {text}" if text and text != name else "")
     text = f"{label}: the chain rule met {met}" + (f" at {where}" if where else "") \
         + f", so it gives {ours!r}; "
@@ -366,15 +366,6 @@ def _note(graph, values, o, name, label, ours, expected, by, sides=None) -> dict
                                f"from the right {sides[1]:.6g} ({by} gives {expected!r})"}
     return {"entry": label, "ours": ours, "met": met, "node": where, "true": expected,
             "by": by, "text": text + f"the true derivative ({by}) is {expected!r}"}
-
-
-def _listed_name(graph: Graph, i: int) -> str:
-    """Node i as ``backprop graph`` lists it (picture.listing): its label, else v1, v2, ...
-    counting the unlabelled nodes. (Graph.name counts every node: the two should be one.)"""
-    label = graph.nodes[i].label
-    if label is not None:
-        return label
-    return f"v{sum(1 for node in graph.nodes[:i + 1] if node.label is None)}"
 
 
 def chain_rule_trouble(graph: Graph, values: list, output: int, wrt: int,

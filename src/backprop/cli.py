@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import difflib
 import errno
-import math
 import os
 import sys
-from typing import List, Optional
+from dataclasses import fields
+from typing import Annotated, List, Optional
 
 import click  # typer's foundation: its exceptions are click's
 
@@ -27,9 +27,7 @@ from . import __version__  # noqa: E402
 from .errors import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CHECK_FAILED,  # noqa: E402
                      EXIT_INTERRUPTED, BackpropError, InputError, LimitError, NonFiniteError,
                      OutputError)
-
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-MAX_CHECK_TIMEOUT = 1e9  # seconds: about 30 years
+from .limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
     name="backprop",
@@ -82,14 +80,6 @@ def read_expressions(exprs: list[str], extra: list[str], max_bytes: int) -> list
     return texts
 
 
-def _nonnegative(name: str, value: float) -> None:
-    """Refuse a negative, infinite or nan option value."""
-    if value < 0:
-        raise InputError(f"{name} must not be negative (got {value:g})")
-    if not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number (got {value:g})")
-
-
 class WholeNumber(click.ParamType):
     """A limit: a whole number written 1000000 or 1e6 (ASCII digits only)."""
 
@@ -113,35 +103,46 @@ class WholeNumber(click.ParamType):
 
 COUNT = WholeNumber()
 
-# Limits shared by every command that builds a graph (docs/errors.md lists the defaults).
-MAX_NODES = typer.Option(5_000_000, "--max-nodes", click_type=COUNT,
-                         help="Refuse graphs with more nodes.")
-MAX_DEPTH = typer.Option(5_000_000, "--max-depth", click_type=COUNT,
-                         help="Refuse deeper graphs.")
-MAX_PATHS = typer.Option(1_000_000, "--max-paths", click_type=COUNT,
-                         help="Refuse path enumeration over this many paths.")
-MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", click_type=COUNT,
-                         help="Refuse longer input text.")
-CHECK_TIMEOUT = typer.Option(10.0, "--check-timeout", help="Seconds the SymPy check may take.")
-MAX_OPS = typer.Option(20_000_000, "--max-ops", click_type=COUNT,
-                       help="Refuse (compare: estimate, not run) forward mode or path "
-                            "enumeration over this many partials + multiplications + additions.")
+# The limit options: one alias per Limits field, its default the field's (docs/errors.md).
+MaxNodes = Annotated[int, typer.Option("--max-nodes", click_type=COUNT,
+                                       help="Refuse graphs with more nodes.")]
+MaxDepth = Annotated[int, typer.Option("--max-depth", click_type=COUNT,
+                                       help="Refuse deeper graphs.")]
+MaxPaths = Annotated[int, typer.Option("--max-paths", click_type=COUNT,
+                                       help="Refuse path enumeration over this many paths.")]
+MaxBytes = Annotated[int, typer.Option("--max-bytes", click_type=COUNT,
+                                       help="Refuse longer input text.")]
+CheckTimeout = Annotated[float, typer.Option("--check-timeout",
+                                             help="Seconds the SymPy check may take.")]
+MaxOps = Annotated[int, typer.Option(
+    "--max-ops", click_type=COUNT,
+    help="Refuse (compare: estimate, not run) forward mode or path enumeration over this "
+         "many partials + multiplications + additions.")]
+MaxForwardSweeps = Annotated[int, typer.Option(
+    "--max-forward-sweeps", click_type=COUNT,
+    help="Estimate, not run, forward mode over this many sweeps (one per input).")]
+MaxValues = Annotated[int, typer.Option("--max-values", click_type=COUNT,
+                                        help="Refuse networks holding more numbers.")]
+MaxUnits = Annotated[int, typer.Option("--max-units", click_type=COUNT,
+                                       help="Refuse layers with more units.")]
+MaxJvps = Annotated[int, typer.Option(
+    "--max-jvps", click_type=COUNT,
+    help="Refuse forward mode over this many JVPs (array engine).")]
 
 
-def make_limits(max_nodes: int, max_depth: int, max_paths: int, max_bytes: int,
-                check_timeout: float, max_ops: int = 20_000_000):
-    """Validate the limit options once for every command."""
-    from .report import Limits
+def read_graph(exprs: list[str] | None, extra: list[str] | None, limits: Limits):
+    """The graph of EXPR arguments, -e/--expr ones and stdin, or of one spec, within limits."""
+    from .load import load_graph
 
-    for name, value in (("--max-nodes", max_nodes), ("--max-depth", max_depth),
-                        ("--max-paths", max_paths), ("--max-bytes", max_bytes),
-                        ("--check-timeout", check_timeout), ("--max-ops", max_ops)):
-        _nonnegative(name, value)
-    if check_timeout > MAX_CHECK_TIMEOUT:  # the OS timers take no more
-        raise InputError(f"--check-timeout must be at most {MAX_CHECK_TIMEOUT:g} s "
-                         f"(got {check_timeout:g})")
-    return Limits(max_nodes=max_nodes, max_depth=max_depth, max_paths=max_paths,
-                  max_ops=max_ops, check_timeout=check_timeout)
+    return load_graph(read_expressions(exprs or [], extra or [], limits.max_bytes),
+                      max_nodes=limits.max_nodes, max_depth=limits.max_depth)
+
+
+def make_limits(options: dict) -> Limits:
+    """The command's limit options (pass its ``locals()``) as one validated Limits; the
+    limits a command has no option for keep their defaults."""
+    return Limits(**{item.name: options[item.name] for item in fields(Limits)
+                     if item.name in options})
 
 
 GRAD_EPILOG = """\b
@@ -174,31 +175,29 @@ def grad(
     rtol: float = typer.Option(1e-9, "--rtol", help="Relative tolerance of the check."),
     atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 on a non-finite result."),
-    max_nodes: int = MAX_NODES,
-    max_depth: int = MAX_DEPTH,
-    max_paths: int = MAX_PATHS,
-    max_ops: int = MAX_OPS,
-    max_bytes: int = MAX_BYTES,
-    check_timeout: float = CHECK_TIMEOUT,
+    max_nodes: MaxNodes = Limits.max_nodes,
+    max_depth: MaxDepth = Limits.max_depth,
+    max_paths: MaxPaths = Limits.max_paths,
+    max_ops: MaxOps = Limits.max_ops,
+    max_bytes: MaxBytes = Limits.max_bytes,
+    check_timeout: CheckTimeout = Limits.check_timeout,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
     if at and not no_check:  # SymPy loads on the other core meanwhile
         from . import sympy_side
 
         sympy_side.start()
-    from .load import load_graph
     from .report import grad as run_grad
 
-    _nonnegative("--rtol", rtol)
-    _nonnegative("--atol", atol)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout, max_ops)
+    nonnegative("--rtol", rtol)
+    nonnegative("--atol", atol)
+    limits = make_limits(locals())
     output = (out_format or ("json" if json_out else "text")).strip().lower()
     if output not in ("text", "json", "markdown"):
         raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
     if json_out and output != "json":
         raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
-    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
-                       max_nodes=max_nodes, max_depth=max_depth)
+    graph = read_graph(exprs, expr, limits)
     if explain:
         from .explain import check_size
 
@@ -211,9 +210,9 @@ def grad(
 
         explanation = explain_report(report)
     if output == "json":
-        from .render.json_doc import dumps, grad_document
+        from .render.json_doc import grad_document, write
 
-        print(dumps(grad_document(report, explanation)))
+        write(grad_document(report, explanation), sys.stdout)
     elif output == "markdown":
         from .render.markdown import grad_markdown
 
@@ -261,9 +260,9 @@ def graph_command(
                                "-o file's suffix, else text)."),
     output: Optional[str] = typer.Option(None, "-o", "--output",
                                          help="Write to FILE instead of standard output."),
-    max_nodes: int = MAX_NODES,
-    max_depth: int = MAX_DEPTH,
-    max_bytes: int = MAX_BYTES,
+    max_nodes: MaxNodes = Limits.max_nodes,
+    max_depth: MaxDepth = Limits.max_depth,
+    max_bytes: MaxBytes = Limits.max_bytes,
 ) -> None:
     """Show the computational graph: a listing, a tree, or a picture (DOT, Mermaid, SVG, PNG).
 
@@ -271,11 +270,10 @@ def graph_command(
     edge its local partial. svg and png need Graphviz's dot and stop at 5,000 nodes.
     """
     from . import picture
-    from .load import load_graph
     from .report import parse_point, point_warnings
 
     fmt = picture.format_for(out_format, output)
-    make_limits(max_nodes, max_depth, 0, max_bytes, 0)
+    limits = make_limits(locals())
     if output is not None:
         from .outfile import check_writable
 
@@ -283,8 +281,7 @@ def graph_command(
     if fmt == "png" and output is None and sys.stdout.isatty():
         raise InputError("png is binary and standard output is a terminal",
                          hint="write it to a file: -o graph.png")
-    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
-                       max_nodes=max_nodes, max_depth=max_depth)
+    graph = read_graph(exprs, expr, limits)
     if fmt in ("svg", "png"):
         picture.check_drawable(graph)  # the documented size limit first, then Graphviz
         picture.find_dot()
@@ -345,31 +342,22 @@ def net_command(
     engine: str = typer.Option("auto", "--engine", help="auto | scalar | array."),
     no_check: bool = typer.Option(False, "--no-check", help="Skip the check."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 on a non-finite result."),
-    max_values: int = typer.Option(50_000_000, "--max-values", click_type=COUNT,
-                                   help="Refuse networks holding more numbers."),
-    max_units: int = typer.Option(100_000, "--max-units", click_type=COUNT,
-                                  help="Refuse layers with more units."),
-    max_jvps: int = typer.Option(20_000, "--max-jvps", click_type=COUNT,
-                                 help="Refuse forward mode over this many JVPs (array engine)."),
-    max_nodes: int = MAX_NODES,
-    max_depth: int = MAX_DEPTH,
-    max_paths: int = MAX_PATHS,
-    max_bytes: int = MAX_BYTES,
-    check_timeout: float = CHECK_TIMEOUT,
+    max_values: MaxValues = Limits.max_values,
+    max_units: MaxUnits = Limits.max_units,
+    max_jvps: MaxJvps = Limits.max_jvps,
+    max_nodes: MaxNodes = Limits.max_nodes,
+    max_depth: MaxDepth = Limits.max_depth,
+    max_paths: MaxPaths = Limits.max_paths,
+    max_bytes: MaxBytes = Limits.max_bytes,
+    check_timeout: CheckTimeout = Limits.check_timeout,
 ) -> None:
     """Differentiate a network spec: the loss, every parameter's gradient, each mode's cost,
     and a check (SymPy on small nets, finite differences on large ones)."""
     from .network import run_net
 
-    _nonnegative("--max-values", max_values)
-    _nonnegative("--max-units", max_units)
-    _nonnegative("--max-jvps", max_jvps)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout)
+    limits = make_limits(locals())
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
-                     max_nodes=limits.max_nodes, max_paths=limits.max_paths,
-                     max_bytes=max_bytes, max_values=max_values, max_units=max_units,
-                     max_jvps=max_jvps, max_depth=limits.max_depth,
-                     check_timeout=limits.check_timeout, strict=strict)
+                     limits=limits, strict=strict)
     if json_out:
         from .render.json_doc import dumps
         from .render.net_view import net_document
@@ -384,11 +372,6 @@ def net_command(
 
 
 # -- paths, compare, scale (issue 3) ---------------------------------------------------------
-
-MAX_FORWARD_SWEEPS = typer.Option(10_000, "--max-forward-sweeps", click_type=COUNT,
-                                  help="Estimate, not run, forward mode over this many sweeps "
-                                       "(one per input).")
-
 
 def _one_format(json_out: bool, csv_out: bool) -> str:
     if json_out and csv_out:
@@ -417,13 +400,6 @@ def _emit(output: str, result, *, document, view, csv=None) -> None:
         view(result, make_console())
 
 
-def _mode_limits(limits, max_forward_sweeps: int):
-    from .compare import ModeLimits
-
-    _nonnegative("--max-forward-sweeps", max_forward_sweeps)
-    return ModeLimits(limits.max_paths, max_forward_sweeps, limits.max_ops)
-
-
 PATHS_EPILOG = """\b
 Examples:
   backprop paths "sin(2*x+y)"                       each path, its partials, the sum
@@ -446,24 +422,21 @@ def paths_command(
     limit: int = typer.Option(1_000, "--limit", help="List the first K paths (the sum still "
                                                      "covers every path)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
-    max_ops: int = MAX_OPS,
-    max_nodes: int = MAX_NODES,
-    max_depth: int = MAX_DEPTH,
-    max_paths: int = MAX_PATHS,
-    max_bytes: int = MAX_BYTES,
-    check_timeout: float = CHECK_TIMEOUT,
+    max_ops: MaxOps = Limits.max_ops,
+    max_nodes: MaxNodes = Limits.max_nodes,
+    max_depth: MaxDepth = Limits.max_depth,
+    max_paths: MaxPaths = Limits.max_paths,
+    max_bytes: MaxBytes = Limits.max_bytes,
+    check_timeout: CheckTimeout = Limits.check_timeout,
 ) -> None:
     """List every path from an input to the output: its nodes, its local partials and their
     product; then the sum over the paths, which is the gradient."""
-    from .load import load_graph
     from .path_listing import list_paths
 
-    _nonnegative("--limit", limit)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, check_timeout, max_ops)
-    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
-                       max_nodes=max_nodes, max_depth=max_depth)
-    listing = list_paths(graph, at=at, wrt=wrt, limit=limit, max_paths=limits.max_paths,
-                         max_ops=limits.max_ops, timeout=limits.check_timeout)
+    nonnegative("--limit", limit)
+    limits = make_limits(locals())
+    graph = read_graph(exprs, expr, limits)
+    listing = list_paths(graph, at=at, wrt=wrt, limit=limit, limits=limits)
     from .render import compare_json, compare_view
 
     _emit("json" if json_out else "text", listing, document=compare_json.paths_document,
@@ -493,24 +466,21 @@ def compare_command(
     repeats: int = typer.Option(5, "--repeats", help="Time each mode this many times "
                                                      "(the median is shown)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
-    max_forward_sweeps: int = MAX_FORWARD_SWEEPS,
-    max_ops: int = MAX_OPS,
-    max_nodes: int = MAX_NODES,
-    max_depth: int = MAX_DEPTH,
-    max_paths: int = MAX_PATHS,
-    max_bytes: int = MAX_BYTES,
+    max_forward_sweeps: MaxForwardSweeps = Limits.max_forward_sweeps,
+    max_ops: MaxOps = Limits.max_ops,
+    max_nodes: MaxNodes = Limits.max_nodes,
+    max_depth: MaxDepth = Limits.max_depth,
+    max_paths: MaxPaths = Limits.max_paths,
+    max_bytes: MaxBytes = Limits.max_bytes,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
     function evaluation; then a verdict naming the cheapest mode and why."""
     from .compare import compare
-    from .load import load_graph
 
     output = _one_format(json_out, csv_out)
-    limits = make_limits(max_nodes, max_depth, max_paths, max_bytes, 0, max_ops)
-    mode_limits = _mode_limits(limits, max_forward_sweeps)
-    graph = load_graph(read_expressions(exprs or [], expr or [], max_bytes),
-                       max_nodes=max_nodes, max_depth=max_depth)
-    comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=mode_limits)
+    limits = make_limits(locals())
+    graph = read_graph(exprs, expr, limits)
+    comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
     from .render import compare_json, compare_view
 
     _emit(output, comparison, document=compare_json.compare_document,
@@ -538,20 +508,18 @@ def scale_command(
     repeats: int = typer.Option(3, "--repeats", help="Time each mode this many times "
                                                      "(the median is shown)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random point."),
-    max_forward_sweeps: int = MAX_FORWARD_SWEEPS,
-    max_ops: int = MAX_OPS,
-    max_nodes: int = MAX_NODES,
-    max_paths: int = MAX_PATHS,
+    max_forward_sweeps: MaxForwardSweeps = Limits.max_forward_sweeps,
+    max_ops: MaxOps = Limits.max_ops,
+    max_nodes: MaxNodes = Limits.max_nodes,
+    max_paths: MaxPaths = Limits.max_paths,
 ) -> None:
     """Build a graph family at several sizes: each mode's counts and time per size, the
     fitted growth (linear, polynomial or exponential) and a chart."""
     from .scale import scale
 
     output = _one_format(json_out, csv_out)
-    limits = make_limits(max_nodes, 0, max_paths, 0, 0, max_ops)
-    mode_limits = _mode_limits(limits, max_forward_sweeps)
-    result = scale(family, sizes, limits=mode_limits, max_nodes=limits.max_nodes,
-                   repeats=repeats, seed=seed)
+    limits = make_limits(locals())
+    result = scale(family, sizes, limits=limits, repeats=repeats, seed=seed)
     from .render import compare_json, compare_view
 
     _emit(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
@@ -576,7 +544,8 @@ def _run(argv: list[str]) -> int:
         argv = ["--debug"] + [a for a in argv if a != "--debug"]
     command = typer.main.get_command(app)
     if argv in ([], ["--debug"]):  # no command: help on stderr, a usage error (clig.dev)
-        print(command.get_help(click.Context(command, info_name="backprop")), file=sys.stderr)
+        root = click.Context(command, info_name="backprop", help_option_names=["-h", "--help"])
+        print(command.get_help(root), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         _check_point_words(argv)

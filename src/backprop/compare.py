@@ -24,14 +24,13 @@ from .counts import Counts
 from .errors import InputError
 from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
+from .limits import Limits
 from .modes import MODES, agreement, run_mode
 from .modes import forward as forward_mode
 from .modes import paths as paths_mode
-from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
 from .render.numbers import counted, fmt_count
 
 DEFAULT_REPEATS = 5
-DEFAULT_MAX_FORWARD_SWEEPS = 10_000
 TIME_BUDGET = 1.0  # seconds: stop repeating a measurement once this much was spent
 RANDOM_RANGE = (0.1, 0.9)  # inside every op's domain (log, sqrt, asin, acos, ...)
 RULE = "fewest sweeps or paths wins (each is one pass over the graph); operations break ties"
@@ -54,13 +53,6 @@ def median_time(function: Callable[[], Any], repeats: int = DEFAULT_REPEATS,
         if sum(times) >= budget:
             break
     return result, Timing(statistics.median(times), len(times))
-
-
-@dataclass(frozen=True)
-class ModeLimits:
-    max_paths: int = DEFAULT_MAX_PATHS
-    max_forward_sweeps: int = DEFAULT_MAX_FORWARD_SWEEPS
-    max_ops: int = DEFAULT_MAX_OPS
 
 
 @dataclass
@@ -91,7 +83,7 @@ class ModeCost:
         return self.timing.seconds if self.timing else None
 
 
-def plan_modes(graph: Graph, wrt_ids: list[int], limits: ModeLimits) \
+def plan_modes(graph: Graph, wrt_ids: list[int], limits: Limits) \
         -> dict[str, tuple[Counts | None, str | None]]:
     """Per mode: its exact counts where known before running, and why it must not run."""
     decisions: dict[str, tuple[Counts | None, str | None]] = {}
@@ -116,14 +108,14 @@ def plan_modes(graph: Graph, wrt_ids: list[int], limits: ModeLimits) \
     return decisions
 
 
-def _over_ops(counts: Counts, limits: ModeLimits) -> str | None:
+def _over_ops(counts: Counts, limits: Limits) -> str | None:
     if counts.arithmetic > limits.max_ops:
         return (f"{counted(counts.arithmetic, 'operation')}, over --max-ops "
                 f"{fmt_count(limits.max_ops)}")
     return None
 
 
-def cost_modes(graph: Graph, values: list[float], wrt_ids: list[int], limits: ModeLimits,
+def cost_modes(graph: Graph, values: list[float], wrt_ids: list[int], limits: Limits,
                repeats: int = DEFAULT_REPEATS, budget: float = TIME_BUDGET) \
         -> dict[str, ModeCost]:
     """Run (and time) every mode within the limits; estimate the others exactly."""
@@ -241,12 +233,12 @@ def random_point(graph: Graph, seed: int) -> dict[str, float]:
 
 
 def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed: int = 0,
-            repeats: int = DEFAULT_REPEATS, limits: ModeLimits | None = None) -> Comparison:
+            repeats: int = DEFAULT_REPEATS, limits: Limits | None = None) -> Comparison:
     """Every mode on ``graph`` at a point (``--at``, else a seeded random one)."""
     from .printer import to_text
     from .report import parse_point, parse_wrt, point_warnings
 
-    limits = limits or ModeLimits()
+    limits = limits or Limits()
     if repeats < 1:
         raise InputError(f"--repeats must be at least 1 (got {repeats})")
     point = parse_point(at, graph)

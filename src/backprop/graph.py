@@ -93,25 +93,21 @@ class Graph:
                 level[i] = 1 + max(level[a] for a in node.args)
         return max(level, default=0)
 
-    def name(self, i: int) -> str:
-        """How a person refers to node i: its label, else a v-number (v1, v2, ...)."""
-        node = self.nodes[i]
-        return node.label if node.label is not None else f"v{i + 1}"
-
-    def listing(self) -> str:
-        """A jaxpr-like text form: one ``name = op args`` line per node."""
-        lines = []
-        for i, node in enumerate(self.nodes):
-            if node.op == "input":
-                lines.append(f"{self.name(i)} = input")
-            elif node.op == "const":
-                lines.append(f"{self.name(i)} = const {node.const!r}")
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """How a person refers to each node, in every view (listings, pictures, warnings,
+        notes): its label, else v1, v2, ... counting the unlabelled nodes in order."""
+        names, counter = [], 0
+        for node in self.nodes:
+            if node.label is None:
+                counter += 1
+                names.append(f"v{counter}")
             else:
-                args = " ".join(self.name(a) for a in node.args)
-                lines.append(f"{self.name(i)} = {node.op} {args}")
-        outs = ", ".join(self.name(o) for o in self.outputs)
-        lines.append(f"out: {outs}")
-        return "\n".join(lines)
+                names.append(node.label)
+        return tuple(names)
+
+    def name(self, i: int) -> str:
+        return self.names[i]
 
 
 class GraphBuilder:

@@ -31,11 +31,10 @@ from .check import CheckResult
 from .counts import Counts
 from .modes import relative_difference
 from .errors import InputError, LimitError
-from .spec import (DEFAULT_MAX_BYTES, DEFAULT_MAX_UNITS, DEFAULT_MAX_VALUES, Resolved, Spec,
-                   build_scalar_graph, load_spec, resolve, scalar_size)
+from .limits import Limits
+from .spec import Resolved, Spec, build_scalar_graph, load_spec, resolve, scalar_size
 
 SCALAR_ENGINE_LIMIT = 5_000  # scalar graphs up to this many nodes (upper bound) by default
-DEFAULT_MAX_JVPS = 20_000
 FD_SAMPLE = 20  # parameters checked by finite differences on the array engine
 SYMPY_SAMPLE = 8  # parameters SymPy checks on the scalar engine (it takes ~0.1-0.5 s each)
 FD_SEED = 0
@@ -631,22 +630,21 @@ def choose_engine(spec: Spec, engine: str, max_nodes: int) -> tuple[str, str]:
 
 
 def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
-            engine: str = "auto", run_check: bool = True, max_nodes: int = 5_000_000,
-            max_paths: int = 1_000_000, max_bytes: int = DEFAULT_MAX_BYTES,
-            max_values: int = DEFAULT_MAX_VALUES, max_units: int = DEFAULT_MAX_UNITS,
-            max_jvps: int = DEFAULT_MAX_JVPS, max_depth: int | None = None,
-            check_timeout: float = 10.0, strict: bool = False) -> NetReport:
+            engine: str = "auto", run_check: bool = True, limits: Limits | None = None,
+            strict: bool = False) -> NetReport:
     """Load the spec, differentiate in the chosen modes, check, and return plain data."""
     from .report import modes_for
 
+    limits = limits or Limits()
     modes = modes_for(mode)
-    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
-    chosen, reason = choose_engine(spec, engine, max_nodes)
+    spec = load_spec(path, max_bytes=limits.max_bytes, max_values=limits.max_values,
+                     max_units=limits.max_units)
+    chosen, reason = choose_engine(spec, engine, limits.max_nodes)
     if chosen == "scalar":
-        report = _run_scalar(spec, modes, reason, run_check, max_paths, check_timeout,
-                             max_depth)
+        report = _run_scalar(spec, modes, reason, run_check, limits.max_paths,
+                             limits.check_timeout, limits.max_depth)
     else:
-        report = _run_array(spec, modes, reason, run_check, max_paths, max_jvps)
+        report = _run_array(spec, modes, reason, run_check, limits.max_paths, limits.max_jvps)
     report.warnings[:0] = spec.warnings
     if params is not None:
         report.selected = select(report, params)

@@ -21,10 +21,9 @@ from typing import Iterator, NamedTuple
 from .accel import CORE
 from .errors import InputError, LimitError
 from .graph import Graph, GraphBuilder, Node
+from .limits import Limits
 from .ops import CONSTANTS, FUNCTIONS
 
-DEFAULT_MAX_NODES = 5_000_000
-DEFAULT_MAX_DEPTH = 5_000_000
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r]+|#[^\n]*)"
@@ -320,14 +319,14 @@ def output_name(text: str, start: int, stop: int) -> str:
     return name[:60] + " ..." if stop - start > 200 else name
 
 
-def parse_into(builder: GraphBuilder, text: str, *, max_nodes: int = DEFAULT_MAX_NODES,
-               max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[int, str]:
+def parse_into(builder: GraphBuilder, text: str, *, max_nodes: int = Limits.max_nodes,
+               max_depth: int = Limits.max_depth) -> tuple[int, str]:
     """Parse ``text`` into ``builder``; return (output node id, output name)."""
     return _Parser(text, builder, max_nodes, max_depth).parse()
 
 
-def parse(*texts: str, max_nodes: int = DEFAULT_MAX_NODES,
-          max_depth: int = DEFAULT_MAX_DEPTH) -> Graph:
+def parse(*texts: str, max_nodes: int = Limits.max_nodes,
+          max_depth: int = Limits.max_depth) -> Graph:
     """Parse one or more expressions into one graph (several outputs make a Jacobian)."""
     if CORE is not None:  # the compiled parser; None means "let Python parse (or word the error)"
         parsed = CORE.parse(texts, max_nodes, max_depth, Node)

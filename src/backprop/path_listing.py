@@ -21,9 +21,10 @@ from .counts import Counts
 from .errors import LimitError
 from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
+from .limits import Limits
 from .modes import paths as paths_mode
 from .modes import relative_difference
-from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS, PathPlan
+from .modes.paths import PathPlan
 from .render.numbers import fmt_count
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
@@ -94,20 +95,20 @@ def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
 
 
 def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
-               limit: int = DEFAULT_LIMIT, max_paths: int = DEFAULT_MAX_PATHS,
-               max_ops: int = DEFAULT_MAX_OPS, timeout: float = 10.0) -> PathListing:
+               limit: int = DEFAULT_LIMIT, limits: Limits | None = None) -> PathListing:
     """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
     from .modes.reverse import reverse
     from .printer import to_text
     from .report import parse_point, parse_wrt, point_warnings
 
+    limits = limits or Limits()
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
     position = {name: k for k, name in enumerate(graph.input_names)}
     wrt_ids = [graph.inputs[position[n]] for n in names]
     path_plan = paths_mode.plan(graph, wrt_ids)
     counts = paths_mode.estimate(graph, wrt_ids, path_plan)
-    paths_mode.check_limit(path_plan, counts, max_paths, max_ops)
+    paths_mode.check_limit(path_plan, counts, limits.max_paths, limits.max_ops)
     warnings: list[str] = []
     if point is None:
         from .check import check_formula_depth
@@ -150,7 +151,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
             total = _total(parts, point is None)
             exact = _number(gradient[o][k], point is None)
             difference = None if point is None else relative_difference(total, exact)
-            agrees = _same_formula(total, exact, timeout) if point is None \
+            agrees = _same_formula(total, exact, limits.check_timeout) if point is None \
                 else difference <= AGREEMENT_RTOL or math.isnan(difference) and total != total
             sums.append(PathSum(out_name[out], graph.nodes[w].label, to_output[out][w], total,
                                 exact, agrees, difference))

@@ -261,14 +261,7 @@ def listing(graph: Graph, picture: Picture | None = None) -> str:
     """A jaxpr-like listing: ``v1 = pow x 2`` per op node, constants written inline, and a
     comment with the node's readable text, value and gradient."""
     nodes = graph.nodes
-    short_names: list[str] = [""] * len(nodes)
-    counter = 0
-    for i, node in enumerate(nodes):
-        if node.label is not None:
-            short_names[i] = node.label
-        else:
-            counter += 1
-            short_names[i] = f"v{counter}"
+    short_names = graph.names
     rows: list[tuple[str, str]] = []
     for i, node in enumerate(nodes):
         if node.op == "const":

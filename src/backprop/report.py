@@ -17,22 +17,13 @@ from .check import (FORMULA_MAX_DEPTH, QUICK, CheckResult, check_formula_depth, 
 from .errors import InputError, LimitError
 from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
+from .limits import Limits
 from .modes import MODES, ModeResult, agreement, run_mode
-from .modes.paths import DEFAULT_MAX_OPS, DEFAULT_MAX_PATHS
 from .printer import to_text
 
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
 MODE_CHOICES = (*MODES, "all")
-
-
-@dataclass
-class Limits:
-    max_nodes: int = 5_000_000
-    max_depth: int = 5_000_000
-    max_paths: int = DEFAULT_MAX_PATHS
-    max_ops: int = DEFAULT_MAX_OPS
-    check_timeout: float = 10.0
 
 
 @dataclass

@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .compare import ModeCost, ModeLimits, cost_modes, median_time, random_point, Timing
+from .compare import ModeCost, cost_modes, median_time, random_point, Timing
 from .errors import InputError, LimitError
 from .evaluate import evaluate
 from .families import FAMILIES, Family
+from .limits import Limits
 from .modes import MODES
 
 DEFAULT_REPEATS = 3
@@ -142,18 +143,18 @@ class ScaleResult:
     family: Family
     sizes: list[int]
     rows: list[SizeRow]
-    limits: ModeLimits
+    limits: Limits
     seed: int
     fits: dict[str, dict[str, Fit]] = field(default_factory=dict)  # mode -> quantity -> fit
 
 
-def scale(family_name: str, sizes_text: str | None = None, *, limits: ModeLimits | None = None,
-          max_nodes: int = 5_000_000, repeats: int = DEFAULT_REPEATS, seed: int = 0,
+def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | None = None,
+          repeats: int = DEFAULT_REPEATS, seed: int = 0,
           budget: float = TIME_BUDGET) -> ScaleResult:
-    limits = limits or ModeLimits()
+    limits = limits or Limits()
     family = get_family(family_name)
     sizes = parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
-                        max_nodes)
+                        limits.max_nodes)
     if repeats < 1:
         raise InputError(f"--repeats must be at least 1 (got {repeats})")
     warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1

@@ -34,13 +34,11 @@ from typing import Any
 
 from .errors import InputError, LimitError
 from .graph import Graph, GraphBuilder
+from .limits import Limits
 
 SPEC_VERSION = 1
 MAX_NESTING = 64
 YAML_LOADER_ENV = "BACKPROP_YAML_LOADER"  # "python": PyYAML's pure-Python parser, not libyaml
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-DEFAULT_MAX_VALUES = 50_000_000  # numbers a network may hold (400 MB as float64)
-DEFAULT_MAX_UNITS = 100_000  # units in one layer
 MAX_PROBLEMS = 50  # validation stops collecting after this many
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
@@ -76,7 +74,7 @@ class SpecError(InputError):
 # --------------------------------------------------------------------------- reading
 
 
-def read_spec_text(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+def read_spec_text(path: str, max_bytes: int = Limits.max_bytes) -> str:
     """The file's text, with a clear error for every way a path can fail to be a spec."""
     if not path:
         raise InputError("no spec file given", hint="backprop net examples/seed004.yaml")
@@ -881,7 +879,7 @@ def _bytes(count: int) -> str:
     return f"{size} bytes"
 
 
-def check_size(spec: Spec, max_values: int, max_units: int = DEFAULT_MAX_UNITS) -> None:
+def check_size(spec: Spec, max_values: int, max_units: int = Limits.max_units) -> None:
     """Refuse an oversized network with the size it would need, before allocating anything."""
     widest = max(spec.layers, key=lambda layer: layer.units)
     if widest.units > max_units:
@@ -902,8 +900,8 @@ def check_size(spec: Spec, max_values: int, max_units: int = DEFAULT_MAX_UNITS) 
         hint="make the network or the batch smaller, or raise --max-values")
 
 
-def load_spec(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
-              max_values: int = DEFAULT_MAX_VALUES, max_units: int = DEFAULT_MAX_UNITS) -> Spec:
+def load_spec(path: str, *, max_bytes: int = Limits.max_bytes,
+              max_values: int = Limits.max_values, max_units: int = Limits.max_units) -> Spec:
     """Read, parse and validate a spec file (nothing is generated or allocated yet)."""
     spec = validate(parse_yaml(read_spec_text(path, max_bytes), path), path)
     check_size(spec, max_values, max_units)
@@ -1146,8 +1144,8 @@ def build_scalar_graph(net: Resolved, max_depth: int | None = None) -> Graph:
 
 
 def load_spec_graph(path: str, *, max_nodes: int, max_depth: int | None = None,
-                    max_bytes: int = DEFAULT_MAX_BYTES, max_values: int = DEFAULT_MAX_VALUES,
-                    max_units: int = DEFAULT_MAX_UNITS) -> Graph:
+                    max_bytes: int = Limits.max_bytes, max_values: int = Limits.max_values,
+                    max_units: int = Limits.max_units) -> Graph:
     """A spec file as a scalar Graph whose inputs are the parameters (with defaults)."""
     spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
     size = scalar_size(spec)

@@ -15,12 +15,9 @@ from ..backends import FLOAT
 from ..counts import Counts
 from ..errors import LimitError
 from ..evaluate import local_partials
+from ..limits import Limits
 from ..render.numbers import fmt_count
 from . import ModeResult
-
-DEFAULT_MAX_PATHS = 1_000_000
-DEFAULT_MAX_OPS = 20_000_000  # few paths can still be long: 1e5 paths of 1e5 edges each
-
 
 @dataclass(frozen=True)
 class PathPlan:
@@ -72,8 +69,8 @@ def plan(graph, wrt) -> PathPlan:
     return PathPlan(paths, visits, edges, pairs, deepest, trivial)
 
 
-def check_limit(path_plan: PathPlan, counts: Counts, max_paths: int = DEFAULT_MAX_PATHS,
-                max_ops: int = DEFAULT_MAX_OPS) -> None:
+def check_limit(path_plan: PathPlan, counts: Counts, max_paths: int = Limits.max_paths,
+                max_ops: int = Limits.max_ops) -> None:
     """Refuse at once, with the exact size, an enumeration over --max-paths or --max-ops."""
     if path_plan.paths > max_paths:
         raise LimitError(
@@ -146,8 +143,8 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
             stack.append([arg, 0])
 
 
-def paths(graph, values, wrt, backend=FLOAT, max_paths: int = DEFAULT_MAX_PATHS,
-          max_ops: int = DEFAULT_MAX_OPS) -> ModeResult:
+def paths(graph, values, wrt, backend=FLOAT, max_paths: int = Limits.max_paths,
+          max_ops: int = Limits.max_ops) -> ModeResult:
     path_plan = plan(graph, wrt)
     counts = estimate(graph, wrt, path_plan)
     check_limit(path_plan, counts, max_paths, max_ops)
