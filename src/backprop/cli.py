@@ -94,7 +94,7 @@ class WholeNumber(click.ParamType):
         text = str(value).strip()
         if re.fullmatch(r"[+-]?[0-9]+", text):
             return int(text)
-        if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?[eE]\+?[0-9]{1,3}", text):
+        if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?([eE]\+?[0-9]{1,3})?", text):
             number = Decimal(text)
             if number == number.to_integral_value():
                 return int(number)
@@ -419,7 +419,7 @@ def paths_command(
     at: Optional[List[str]] = typer.Option(None, "--at", help="Point: x=1,y=2 (else "
                                                               "formulas)."),
     wrt: Optional[str] = typer.Option(None, "--wrt", help="Paths from these inputs only: x,y."),
-    limit: int = typer.Option(1_000, "--limit", help="List the first K paths (the sum still "
+    limit: int = typer.Option(1_000, "--limit", click_type=COUNT, help="List the first K paths (the sum still "
                                                      "covers every path)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     max_ops: MaxOps = Limits.max_ops,
@@ -463,7 +463,7 @@ def compare_command(
     wrt: Optional[str] = typer.Option(None, "--wrt", help="Variables to differentiate by: x,y."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     csv_out: bool = typer.Option(False, "--csv", help="Print CSV: one row per mode."),
-    repeats: int = typer.Option(5, "--repeats", help="Time each mode this many times "
+    repeats: int = typer.Option(5, "--repeats", click_type=COUNT, help="Time each mode this many times "
                                                      "(the median is shown)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
     max_forward_sweeps: MaxForwardSweeps = Limits.max_forward_sweeps,
@@ -505,7 +505,7 @@ def scale_command(
                                                               "(default: the family's)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     csv_out: bool = typer.Option(False, "--csv", help="Print CSV: one row per size and mode."),
-    repeats: int = typer.Option(3, "--repeats", help="Time each mode this many times "
+    repeats: int = typer.Option(3, "--repeats", click_type=COUNT, help="Time each mode this many times "
                                                      "(the median is shown)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random point."),
     max_forward_sweeps: MaxForwardSweeps = Limits.max_forward_sweeps,

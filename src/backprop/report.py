@@ -252,12 +252,15 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
 def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol, atol,
                     timeout):
     """SymPy's part of a numeric grad: the check, then the formulas (as text) if they come
-    within a quarter of the time (else none: the numbers stand without them)."""
+    within a quarter of the time the check left (else none: the numbers stand without
+    them, and the verdict is never lost to the formulas' time)."""
     from .check import CheckTimeout, time_limit
 
+    start = time.monotonic()
     verdict = compare(graph, names, jacobian, point, rtol, atol)
     if not with_formulas:
         return None, None, verdict
+    timeout = max(timeout - (time.monotonic() - start), 0.01) if timeout > 0 else 0
     try:
         with time_limit(timeout / 4):
             sym_values = symbolic_values(graph)

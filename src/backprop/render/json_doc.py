@@ -114,7 +114,8 @@ def check_document(result) -> dict | None:
     return {"status": result.status, "method": result.method, "reason": result.reason,
             "max_error": number(result.max_error),
             "max_abs_error": number(result.max_abs_error), "checked": result.checked,
-            "notes": [{**note, "ours": number(note["ours"]), "true": number(note["true"])}
+            "notes": [{**note, "ours": number(note["ours"]), "true": number(note["true"]),
+                       "one_sided": [number(v) for v in note["one_sided"]]}
                       for note in result.notes]}
 
 
