@@ -167,12 +167,23 @@ def test_layered_graph_lists_32_paths_summing_to_32_x_to_the_31():
     listing = list_paths(parse(LAYERED_5))
     x = sympy.Symbol("x", real=True)
     assert listing.total_paths == 32 and len(listing.listed) == 32
-    assert all(p.product == x**31 for p in listing.listed)
-    assert all(p.partials == [x, x**2, x**4, x**8, x**16] for p in listing.listed)
+    assert all(p.product == str(x**31) for p in listing.listed)  # formulas come as text
+    assert all(p.partials == [str(f) for f in (x, x**2, x**4, x**8, x**16)]
+               for p in listing.listed)
     assert all(p.nodes == ["x", "h1", "h2", "h3", "h4", "h5"] for p in listing.listed)
     assert len({tuple(p.slots) for p in listing.listed}) == 32  # each a different edge choice
     (total,) = listing.sums
-    assert total.paths == 32 and total.total == 32 * x**31 and total.agrees is True
+    assert total.paths == 32 and total.total == str(32 * x**31) and total.agrees is True
+
+
+def test_formulas_of_paths_stop_at_the_check_timeout():
+    """Printing a sum orders its terms, which can evaluate e^(e^(6.4e11)) for ever: the
+    formulas are made on the side and the command stops at --check-timeout (exit 3)."""
+    from backprop.errors import LimitError
+    from backprop.limits import Limits
+
+    with pytest.raises(LimitError, match="did not finish within 1 s"):
+        list_paths(parse("exp(exp(exp(10*e)))*x + x"), limits=Limits(check_timeout=1))
 
 
 def test_listing_at_a_point_gives_numbers_and_the_limit_keeps_the_sum_whole():

@@ -97,8 +97,6 @@ def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
 def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
                limit: int = DEFAULT_LIMIT, limits: Limits | None = None) -> PathListing:
     """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
-    from .modes.reverse import reverse
-    from .printer import to_text
     from .report import parse_point, parse_wrt, point_warnings
 
     limits = limits or Limits()
@@ -120,15 +118,46 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
             raise LimitError(f"{what} are too many for formulas (limit "
                              f"{SYMBOLIC_PATH_LIMIT:,} paths, {SYMBOLIC_NODE_LIMIT:,} nodes)",
                              hint="give a point for numbers: --at x=1,...")
-        from .backends import symbolic
-        from .check import symbolic_values
+        # SymPy can spend minutes in one call (ordering a sum's terms evaluates e^(e^...)):
+        # the formulas are made, compared and printed in a side process with a deadline.
+        from . import sympy_side
 
-        backend, values = symbolic(), symbolic_values(graph)
-    else:
-        from .backends import FLOAT
+        job = (graph, names, wrt_ids, limit, path_plan, counts, limits.check_timeout)
+        try:
+            return sympy_side.run(_formulas, *job, timeout=limits.check_timeout)
+        except (sympy_side.TimedOut, sympy_side.Died):
+            raise LimitError(f"the path formulas did not finish within "
+                             f"{limits.check_timeout:g} s", hint="give a point for numbers "
+                             "(--at x=1,...) or more time (--check-timeout 60)") from None
+    from .backends import FLOAT
 
-        backend, values = FLOAT, evaluate(graph, point)
-        warnings += point_warnings(point) + non_finite_warnings(graph, values)
+    values = evaluate(graph, point)
+    warnings += point_warnings(point) + non_finite_warnings(graph, values)
+    return _walk(graph, FLOAT, values, point, names, wrt_ids, limit, path_plan, counts,
+                 limits.check_timeout, warnings)
+
+
+def _formulas(graph, names, wrt_ids, limit, path_plan, counts, timeout) -> PathListing:
+    """The listing without a point, its formulas as text (run on the side: see above)."""
+    from dataclasses import replace
+
+    from .backends import symbolic
+    from .check import symbolic_values
+
+    listing = _walk(graph, symbolic(), symbolic_values(graph), None, names, wrt_ids, limit,
+                    path_plan, counts, timeout, [])
+    listing.listed = [replace(p, partials=[str(f) for f in p.partials], product=str(p.product))
+                      for p in listing.listed]
+    listing.sums = [replace(s, total=str(s.total), gradient=str(s.gradient))
+                    for s in listing.sums]
+    return listing
+
+
+def _walk(graph, backend, values, point, names, wrt_ids, limit, path_plan, counts, timeout,
+          warnings) -> PathListing:
+    """Every path's partials and product, the first ``limit`` listed, and the sums."""
+    from .modes.reverse import reverse
+    from .printer import to_text
 
     shown = display_names(graph)
     out_name = {out: _output_name(graph, o, shown) for o, out in enumerate(graph.outputs)}
@@ -151,7 +180,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
             total = _total(parts, point is None)
             exact = _number(gradient[o][k], point is None)
             difference = None if point is None else relative_difference(total, exact)
-            agrees = _same_formula(total, exact, limits.check_timeout) if point is None \
+            agrees = _same_formula(total, exact, timeout) if point is None \
                 else difference <= AGREEMENT_RTOL or math.isnan(difference) and total != total
             sums.append(PathSum(out_name[out], graph.nodes[w].label, to_output[out][w], total,
                                 exact, agrees, difference))
