@@ -208,3 +208,18 @@ def test_cli_format_choices():
         proc = run_cli("grad", "x*y", *args)
         assert proc.returncode == 2 and proc.stderr.startswith("backprop: error:")
         assert "Traceback" not in proc.stderr
+
+
+def test_an_explanation_stops_at_the_check_timeout():
+    """Printing a symbolic step orders its terms, which can evaluate e^(e^(6.4e11)) for
+    ever: the explanation runs on the side and stops at --check-timeout (exit 3)."""
+    from backprop.errors import LimitError
+    from backprop.explain import explain_bounded
+    from backprop.limits import Limits
+
+    report = grad(parse("exp(exp(exp(10*e)))+x"), limits=Limits(check_timeout=1))
+    with pytest.raises(LimitError, match="did not finish within 1 s"):
+        explain_bounded(report, 1)
+    quick = grad(parse("sin(x^2)"))
+    assert [(s.text, str(s.number)) for s in explain_bounded(quick, 10).steps] == \
+        [(s.text, str(s.number)) for s in explain_report(quick).steps]

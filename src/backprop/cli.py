@@ -206,9 +206,9 @@ def grad(
                       atol=atol, limits=limits, strict=strict)
     explanation = None
     if explain:
-        from .explain import explain_report
+        from .explain import explain_bounded
 
-        explanation = explain_report(report)
+        explanation = explain_bounded(report, limits.check_timeout)
     if output == "json":
         from .render.json_doc import grad_document, write
 

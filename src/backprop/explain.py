@@ -491,6 +491,34 @@ def explain_report(report, modes: Sequence[str] | None = None, **options) -> Exp
     return explain(report.graph, report.wrt, report.point, modes, gradients, **options)
 
 
+def explain_bounded(report, timeout: float) -> Explanation:
+    """``explain_report`` in a side process killed after ``timeout`` seconds, its SymPy
+    numbers as text: printing a formula orders its terms, which can evaluate e^(e^(6.4e11))
+    for ever. Past the deadline, a LimitError (exit 3)."""
+    from . import sympy_side
+
+    try:
+        return sympy_side.run(_explained_as_text, report, timeout=timeout)
+    except (sympy_side.TimedOut, sympy_side.Died):
+        raise LimitError(f"the explanation did not finish within {timeout:g} s",
+                         hint="give more time with --check-timeout 60, or a point: "
+                              "--at x=1,...") from None
+
+
+def _explained_as_text(report) -> Explanation:
+    from dataclasses import replace
+
+    def plain(value):
+        return value if value is None or isinstance(value, (bool, int, float)) else \
+            float(value) if getattr(value, "shape", None) == () else str(value)
+
+    explanation = explain_report(report)
+    return replace(explanation,
+                   steps=tuple(replace(step, number=plain(step.number))
+                               for step in explanation.steps),
+                   gradient=tuple(tuple(plain(v) for v in row) for row in explanation.gradient))
+
+
 class _Context:
     def __init__(self, graph, values, backend, names, precedence, formulas, wrt_ids, symbolic):
         self.graph = graph
