@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .check import CheckResult
+from .check import CheckResult, close
 from .counts import Counts
 from .modes import relative_difference
 from .errors import InputError, LimitError
@@ -1036,7 +1036,7 @@ def _finite_differences(anet: ArrayNet, net: Resolved, report: NetReport) -> Che
             continue
         worst = max(worst, relative_difference(ours, estimate))
         worst_abs = max(worst_abs, abs(ours - estimate))
-        if abs(ours - estimate) > atol + rtol * abs(estimate):
+        if not close(ours, estimate, rtol, atol):
             return CheckResult("fail", method, f"dL/d{name}: ours {ours!r}, finite differences "
                                                f"{estimate!r}", worst, checked, worst_abs)
     return CheckResult("pass", method, "", worst, checked, worst_abs)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from . import sympy_side
-from .check import (FORMULA_MAX_DEPTH, QUICK, CheckResult, check_formula_depth, compare,
-                    symbolic_values)
+from .check import (CheckResult, FORMULA_MAX_DEPTH, QUICK, check_formula_depth, compare,
+                   symbolic_values, unfinished)
 from .errors import InputError, LimitError
 from .evaluate import evaluate, non_finite_warnings
 from .graph import Graph
@@ -229,7 +229,7 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         except (sympy_side.TimedOut, sympy_side.Died) as error:
             report.output_formulas = [_unordered(f) for f in report.output_formulas]
             report.formulas = [[_unordered(f) for f in row] for row in report.formulas]
-            report.check = _unfinished(error, graph, names, None, timeout) if run_check \
+            report.check = unfinished(error, graph, names, None, timeout) if run_check \
                 else None
     else:
         warnings += _undefined_gradients(report)
@@ -242,7 +242,7 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
                 report.output_formulas, report.formulas, report.check = sympy_side.run(
                     _sympy_at_point, *job, timeout=timeout, fresh=not small)
             except (sympy_side.TimedOut, sympy_side.Died) as error:
-                report.check = _unfinished(error, graph, names, point, timeout)
+                report.check = unfinished(error, graph, names, point, timeout)
     if strict and point is not None and _has_non_finite(report):
         report.strict_error = ("a value is not finite at this point (--strict): "
                                + "; ".join(warnings[:3]))
@@ -296,15 +296,6 @@ def _unordered(expr) -> str:
     from sympy.printing.str import sstr
 
     return sstr(expr, order="none")
-
-
-def _unfinished(error, graph, names, point, timeout) -> CheckResult:
-    """The verdict when the side process timed out or died: the gradient stands, unchecked."""
-    from .check import method_for, timed_out
-
-    if isinstance(error, sympy_side.TimedOut):
-        return timed_out(method_for(graph, names, point), timeout)
-    return CheckResult("skipped", method_for(graph, names, point), str(error))
 
 
 def _symbolic():
