@@ -1,4 +1,4 @@
-"""Builds the compiled core (src/backprop/_core.c); everything else is in pyproject.toml.
+"""Builds the compiled core (src/backprop/engine/_core.c); everything else is in pyproject.toml.
 
 The extension is optional: without a C compiler the install still succeeds, with a warning
 on stderr (pip shows it with -v), and backprop runs its pure-Python engine, which gives the
@@ -30,7 +30,7 @@ class build_ext_or_say_why(build_ext):
                 "reinstall.\n")
 
 
-# _core_ops.h is generated from ops.py (python -m backprop.cgen) and committed
-setup(ext_modules=[Extension("backprop._core", ["src/backprop/_core.c"],
-                             depends=["src/backprop/_core_ops.h"], optional=True)],
+# _core_ops.h is generated from ops.py (python -m backprop.engine.cgen) and committed
+setup(ext_modules=[Extension("backprop.engine._core", ["src/backprop/engine/_core.c"],
+                             depends=["src/backprop/engine/_core_ops.h"], optional=True)],
       cmdclass={"build_ext": build_ext_or_say_why})

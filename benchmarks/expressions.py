@@ -16,10 +16,10 @@ import argparse
 import gc
 import time
 
-from backprop.accel import CORE
-from backprop.evaluate import evaluate
-from backprop.modes.reverse import reverse
-from backprop.parse import parse
+from backprop.engine.accel import CORE
+from backprop.engine.evaluate import evaluate
+from backprop.engine.modes.reverse import reverse
+from backprop.frontends.parse import parse
 
 
 def sum_of_sines(n: int) -> str:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import gc
 
-from backprop.compare import median_time, random_point
-from backprop.evaluate import evaluate
-from backprop.families import FAMILIES
-from backprop.modes import run_mode
-from backprop.modes.paths import plan
-from backprop.parse import parse
+from backprop.jobs.compare import median_time, random_point
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.families import FAMILIES
+from backprop.engine.modes import run_mode
+from backprop.engine.modes.paths import plan
+from backprop.frontends.parse import parse
 
 HEADER = ("graph", "nodes", "mode", "sweeps", "paths", "edge visits", "ms", "ns/edge/sweep",
           "µs/sweep", "µs/path")

@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from backprop.network import ArrayNet, structure  # noqa: E402
-from backprop.spec import load_spec, resolve  # noqa: E402
+from backprop.jobs.net import ArrayNet, structure  # noqa: E402
+from backprop.frontends.spec import load_spec, resolve  # noqa: E402
 
 SPEC = """\
 version: 1

@@ -27,12 +27,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from backprop.accel import CORE  # noqa: E402
-from backprop.evaluate import evaluate  # noqa: E402
-from backprop.modes.forward import forward  # noqa: E402
-from backprop.modes import reverse as reverse_module  # noqa: E402
-from backprop.modes.reverse import reverse  # noqa: E402
-from backprop.parse import parse  # noqa: E402
+from backprop.engine.accel import CORE  # noqa: E402
+from backprop.engine.evaluate import evaluate  # noqa: E402
+from backprop.engine.modes.forward import forward  # noqa: E402
+from backprop.engine.modes import reverse as reverse_module  # noqa: E402
+from backprop.engine.modes.reverse import reverse  # noqa: E402
+from backprop.frontends.parse import parse  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS: dict[str, list[dict]] = {}
@@ -128,9 +128,9 @@ MEMORY_PROBE = """
 import sys
 sys.path.insert(0, {here!r})
 from run import sum_of_sines, chain
-from backprop.evaluate import evaluate
-from backprop.modes.reverse import reverse
-from backprop.parse import parse
+from backprop.engine.evaluate import evaluate
+from backprop.engine.modes.reverse import reverse
+from backprop.frontends.parse import parse
 
 def high_water_kb():
     with open("/proc/self/status") as status:

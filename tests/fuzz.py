@@ -24,16 +24,16 @@ import time
 import traceback
 from pathlib import Path
 
-from backprop import evaluate as evaluate_module
-from backprop import parse as parse_module
-from backprop.accel import CORE
+from backprop.engine import evaluate as evaluate_module
+from backprop.frontends import parse as parse_module
+from backprop.engine.accel import CORE
 from backprop.errors import BackpropError
-from backprop.evaluate import evaluate
+from backprop.engine.evaluate import evaluate
 from backprop.limits import Limits
-from backprop.modes import reverse as reverse_module
-from backprop.modes.reverse import reverse
-from backprop.parse import parse
-from backprop.report import grad
+from backprop.engine.modes import reverse as reverse_module
+from backprop.engine.modes.reverse import reverse
+from backprop.frontends.parse import parse
+from backprop.jobs.grad import grad
 
 TOKENS = ["x", "y", "w5", "2", ".5", "1e3", "1e-3", "9", "(", ")", "+", "-", "*", "/", "**",
           "^", "sin", "cos", "log", "sqrt", "abs", "relu", "sigmoid", "exp", "tanh", "asin",
@@ -153,7 +153,7 @@ def random_spec(rng: random.Random, seeds: list[str]) -> str:
 
 
 def one_spec(text: str) -> str:
-    from backprop.spec import build_scalar_graph, check_size, parse_yaml, resolve, \
+    from backprop.frontends.spec import build_scalar_graph, check_size, parse_yaml, resolve, \
         scalar_size, validate
 
     try:

@@ -1,6 +1,6 @@
-"""The compiled core's op kernels are generated from the op table (backprop.cgen).
+"""The compiled core's op kernels are generated from the op table (backprop.engine.cgen).
 
-The committed ``_core_ops.h`` must be what ``python -m backprop.cgen`` writes today, and
+The committed ``_core_ops.h`` must be what ``python -m backprop.engine.cgen`` writes today, and
 ``_core.c`` must hold no op formula of its own: only the backend (``f_*`` helpers) and
 the code that walks graphs. That the generated kernels give Python's numbers bit for bit
 is tests/test_core.py's work.
@@ -12,16 +12,16 @@ import re
 
 import pytest
 
-from backprop import cgen
-from backprop.backends import FLOAT
-from backprop.ops import LEAVES, OPS
+from backprop.engine import cgen
+from backprop.engine.backends import FLOAT
+from backprop.engine.ops import LEAVES, OPS
 
 CORE_C = cgen.HEADER.with_name("_core.c")
 
 
 def test_the_committed_header_is_what_the_generator_writes():
     assert cgen.HEADER.read_text(encoding="utf-8") == cgen.generate(), (
-        "src/backprop/_core_ops.h is stale: run `python -m backprop.cgen` and rebuild the core")
+        "src/backprop/_core_ops.h is stale: run `python -m backprop.engine.cgen` and rebuild the core")
 
 
 def test_running_the_module_writes_the_header(tmp_path, monkeypatch, capsys):
@@ -34,7 +34,7 @@ def test_running_the_module_writes_the_header(tmp_path, monkeypatch, capsys):
 
 def test_the_header_says_it_is_generated():
     first = cgen.generate().splitlines()[0]
-    assert "Generated from ops.py by `python -m backprop.cgen`" in first
+    assert "Generated from ops.py by `python -m backprop.engine.cgen`" in first
     assert "do not edit" in first
 
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import sympy
 
-from backprop.check import check, symbols_for
-from backprop.parse import parse
+from backprop.check.check import check, symbols_for
+from backprop.frontends.parse import parse
 
 
 def test_check_passes_a_correct_gradient_at_a_point():

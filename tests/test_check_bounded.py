@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from backprop.check import chain_rule_trouble, check, differences, method_for
-from backprop.evaluate import evaluate
-from backprop.parse import parse
+from backprop.check.check import chain_rule_trouble, check, differences, method_for
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.parse import parse
 
 BACKPROP = [sys.executable, "-m", "backprop"]
 # SymPy evaluates e^(e^(e^27)) to compare x * it: a check that never ends by itself.
@@ -99,7 +99,7 @@ def test_the_check_stops_at_its_timeout_and_the_gradient_stands():
 def test_formulas_without_a_point_are_bounded_too():
     from backprop.render.json_doc import grad_document
     from backprop.limits import Limits
-    from backprop.report import grad
+    from backprop.jobs.grad import grad
 
     report = grad(parse("exp(exp(exp(10*e)))+x"), limits=Limits(check_timeout=2))
     document = grad_document(report)
@@ -150,7 +150,7 @@ def test_a_wrong_gradient_fails_by_differences_too():
 
 
 def report_of(text: str, at: str | None = None):
-    from backprop.report import grad
+    from backprop.jobs.grad import grad
 
     return grad(parse(text), at=at)
 
@@ -209,7 +209,7 @@ def test_a_reference_too_large_to_compute_is_a_skip_not_a_crash():
 
 
 def test_chain_rule_trouble_names_the_node_as_backprop_graph_lists_it():
-    from backprop.picture import listing
+    from backprop.jobs.picture import listing
 
     graph = parse("x*sqrt(x)")
     values = evaluate(graph, {"x": 0.0})

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from backprop.compare import compare, median_time
+from backprop.jobs.compare import compare, median_time
 from backprop.limits import Limits
-from backprop.parse import parse
+from backprop.frontends.parse import parse
 
 from conftest import ROOT, backprop_executable, run_cli
 
@@ -71,7 +71,7 @@ def test_modes_over_a_limit_are_estimated_with_exact_counts_and_not_run():
 
 def test_median_time_stops_repeating_once_the_budget_is_spent(monkeypatch):
     clock = [0.0]  # a fake clock: each call of the function takes 0.02 s
-    monkeypatch.setattr("backprop.compare.time.perf_counter", lambda: clock[0])
+    monkeypatch.setattr("backprop.jobs.compare.time.perf_counter", lambda: clock[0])
     calls = []
 
     def work():
@@ -258,7 +258,7 @@ def test_counts_past_python_int_text_limit_print_whole(capsys, monkeypatch):
 
 def test_compare_runs_paths_under_the_max_ops_it_was_given(monkeypatch):
     """The enumeration itself gets --max-ops, not the default (20 layers were refused)."""
-    import backprop.compare as compare_module
+    import backprop.jobs.compare as compare_module
 
     seen = {}
     real = compare_module.run_mode

@@ -23,16 +23,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop import __version__
-from backprop import evaluate as evaluate_module
-from backprop import parse as parse_module
-from backprop.accel import CORE, WHY_PURE
+from backprop.engine import evaluate as evaluate_module
+from backprop.frontends import parse as parse_module
+from backprop.engine.accel import CORE, WHY_PURE
 from backprop.errors import BackpropError, LimitError
-from backprop.evaluate import evaluate
-from backprop.graph import Node
-from backprop.modes import reverse as reverse_module
-from backprop.modes.reverse import reverse
-from backprop.ops import FUNCTIONS, OPS
-from backprop.parse import parse
+from backprop.engine.evaluate import evaluate
+from backprop.engine.graph import Node
+from backprop.engine.modes import reverse as reverse_module
+from backprop.engine.modes.reverse import reverse
+from backprop.engine.ops import FUNCTIONS, OPS
+from backprop.frontends.parse import parse
 from conftest import run_cli
 
 

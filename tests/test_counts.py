@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from backprop.counts import Counts
-from backprop.evaluate import evaluate
-from backprop.families import FAMILIES
-from backprop.modes import run_mode
-from backprop.modes import forward as forward_mode
-from backprop.modes import paths as paths_mode
-from backprop.parse import parse
+from backprop.engine.counts import Counts
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.families import FAMILIES
+from backprop.engine.modes import run_mode
+from backprop.engine.modes import forward as forward_mode
+from backprop.engine.modes import paths as paths_mode
+from backprop.frontends.parse import parse
 
 LAYERED_5 = "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
 

@@ -134,8 +134,8 @@ def test_a_bad_point_is_one_error_with_a_caret(command, text, capsys):
                                          ("+1E+2", 100.0), ("-pi", -3.141592653589793),
                                          ("e", 2.718281828459045), ("-inf", -float("inf"))])
 def test_the_documented_number_forms(text, value):
-    from backprop.parse import parse
-    from backprop.report import parse_point
+    from backprop.frontends.parse import parse
+    from backprop.frontends.point import parse_point
 
     assert parse_point(f"x={text}", parse("x")) == {"x": value}
 

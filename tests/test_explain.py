@@ -10,11 +10,11 @@ import pytest
 import sympy
 
 from backprop.errors import LimitError
-from backprop.explain import (EXPLAIN_MAX_NODES, explain, explain_report, names_and_precedence,
+from backprop.jobs.explain import (EXPLAIN_MAX_NODES, explain, explain_report, names_and_precedence,
                               node_names)
-from backprop.graph import GraphBuilder
-from backprop.parse import parse
-from backprop.report import grad
+from backprop.engine.graph import GraphBuilder
+from backprop.frontends.parse import parse
+from backprop.jobs.grad import grad
 from conftest import run_cli
 
 EXPRESSIONS = [
@@ -63,7 +63,7 @@ def test_symbolic_steps_add_up_to_sympys_derivative(expr, _):
     explanation = explain_report(report)
     assert explanation.symbolic and explanation.agrees is True
     symbols = {n: sympy.Symbol(n, real=True) for n in graph.input_names}
-    from backprop.check import symbolic_values
+    from backprop.check.check import symbolic_values
 
     output = symbolic_values(graph)[graph.outputs[0]]
     names = node_names(graph)
@@ -214,7 +214,7 @@ def test_an_explanation_stops_at_the_check_timeout():
     """Printing a symbolic step orders its terms, which can evaluate e^(e^(6.4e11)) for
     ever: the explanation runs on the side and stops at --check-timeout (exit 3)."""
     from backprop.errors import LimitError
-    from backprop.explain import explain_bounded
+    from backprop.jobs.explain import explain_bounded
     from backprop.limits import Limits
 
     report = grad(parse("exp(exp(exp(10*e)))+x"), limits=Limits(check_timeout=1))

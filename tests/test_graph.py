@@ -7,11 +7,11 @@ import math
 import pytest
 import sympy
 
-from backprop.check import symbolic_values, symbols_for
-from backprop.evaluate import evaluate
-from backprop.graph import GraphBuilder
-from backprop.modes.reverse import reverse
-from backprop.parse import parse
+from backprop.check.check import symbolic_values, symbols_for
+from backprop.engine.evaluate import evaluate
+from backprop.engine.graph import GraphBuilder
+from backprop.engine.modes.reverse import reverse
+from backprop.frontends.parse import parse
 
 SEEDS = [
     "sin(2*x+y)",  # seed 004
@@ -86,7 +86,7 @@ def test_builder_merges_identical_nodes_and_keeps_order():
 
 
 def test_one_name_per_node_in_every_view():
-    from backprop.picture import listing
+    from backprop.jobs.picture import listing
 
     graph = parse("a = 2*x + y; z = sin(a)")
     assert graph.names == ("2", "x", "v1", "y", "a", "z")

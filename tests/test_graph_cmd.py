@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from backprop.graph import GraphBuilder
-from backprop.parse import parse
-from backprop.picture import (DRAW_MAX_NODES, build, listing, mermaid_escape, to_dot, to_mermaid,
+from backprop.engine.graph import GraphBuilder
+from backprop.frontends.parse import parse
+from backprop.jobs.picture import (DRAW_MAX_NODES, build, listing, mermaid_escape, to_dot, to_mermaid,
                               tree_rows)
 from conftest import ROOT, run_cli
 

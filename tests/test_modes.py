@@ -20,15 +20,15 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from backprop.check import symbolic_values, symbols_for
-from backprop.evaluate import evaluate
-from backprop.families import FAMILIES
-from backprop.graph import GraphBuilder
-from backprop.modes import run_mode
-from backprop.modes import forward as forward_mode
-from backprop.modes import paths as paths_mode
-from backprop.parse import parse
-from backprop.path_listing import display_names, list_paths
+from backprop.check.check import symbolic_values, symbols_for
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.families import FAMILIES
+from backprop.engine.graph import GraphBuilder
+from backprop.engine.modes import run_mode
+from backprop.engine.modes import forward as forward_mode
+from backprop.engine.modes import paths as paths_mode
+from backprop.frontends.parse import parse
+from backprop.jobs.paths import display_names, list_paths
 
 from conftest import run_cli
 

@@ -10,11 +10,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from backprop.backends import FLOAT, array
+from backprop.engine.backends import FLOAT, array
 from backprop.limits import Limits
-from backprop.network import ArrayNet, run_net, structure
-from backprop.ops import OPS
-from backprop.spec import load_spec, resolve
+from backprop.jobs.net import ArrayNet, run_net, structure
+from backprop.engine.ops import OPS
+from backprop.frontends.spec import load_spec, resolve
 
 from conftest import ROOT, run_cli
 

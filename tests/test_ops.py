@@ -8,8 +8,8 @@ import math
 import pytest
 import sympy
 
-from backprop.backends import FLOAT, symbolic
-from backprop.ops import OPS
+from backprop.engine.backends import FLOAT, symbolic
+from backprop.engine.ops import OPS
 
 # A point inside every op's domain: asin/acos need |a| < 1, log/sqrt need a > 0.
 SAMPLES = {"a": [0.3, 0.7, 0.55], "b": [1.7, 0.4, 2.5]}

@@ -7,9 +7,9 @@ import math
 import pytest
 
 from backprop.errors import InputError, LimitError
-from backprop.evaluate import evaluate
-from backprop.parse import parse, tokenize
-from backprop.printer import to_text
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.parse import parse, tokenize
+from backprop.engine.printer import to_text
 
 
 def value(text: str, **point: float) -> float:
@@ -113,8 +113,8 @@ def test_errors_name_the_column(text, message, column, hint):
 @pytest.mark.parametrize("text", ["a = a + x", "b = x; a = b*(x + a)", "a = sin(a)",
                                   "y = x; x = 2"])
 def test_the_compiled_parser_refuses_a_name_used_before_its_definition(text):
-    from backprop.accel import CORE
-    from backprop.graph import Node
+    from backprop.engine.accel import CORE
+    from backprop.engine.graph import Node
 
     if CORE is None:
         pytest.skip("the compiled core is not built")

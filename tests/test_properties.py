@@ -13,13 +13,13 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from backprop.check import symbolic_values, symbols_for
+from backprop.check.check import symbolic_values, symbols_for
 from backprop.errors import BackpropError
-from backprop.evaluate import evaluate
-from backprop.modes import run_mode
-from backprop.ops import OPS
-from backprop.parse import parse
-from backprop.printer import to_text
+from backprop.engine.evaluate import evaluate
+from backprop.engine.modes import run_mode
+from backprop.engine.ops import OPS
+from backprop.frontends.parse import parse
+from backprop.engine.printer import to_text
 
 VARIABLES = ("x", "y", "z")
 FUNCTIONS = sorted(name for name, op in OPS.items() if op.is_function)
@@ -140,7 +140,7 @@ def test_token_soup_only_gives_clean_errors(parts):
 
 def load_spec_text(text: str):
     """Everything ``backprop net``/``grad SPEC`` does with a spec, short of differentiating."""
-    from backprop.spec import build_scalar_graph, check_size, parse_yaml, resolve, \
+    from backprop.frontends.spec import build_scalar_graph, check_size, parse_yaml, resolve, \
         scalar_size, validate
 
     spec = validate(parse_yaml(text, "fuzz.yaml"), "fuzz.yaml")

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop.parse import parse
-from backprop.printer import node_texts, to_text
+from backprop.frontends.parse import parse
+from backprop.engine.printer import node_texts, to_text
 from backprop.render.json_doc import dumps, grad_document, write
-from backprop.report import grad
+from backprop.jobs.grad import grad
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=5) \
     | st.floats(allow_nan=False, allow_infinity=False)

@@ -9,10 +9,10 @@ import json
 import pytest
 
 from backprop.errors import InputError, LimitError
-from backprop.families import FAMILIES
+from backprop.frontends.families import FAMILIES
 from backprop.limits import Limits
-from backprop.parse import parse
-from backprop.scale import fit_growth, get_family, parse_sizes, scale
+from backprop.frontends.parse import parse
+from backprop.jobs.scale import fit_growth, get_family, parse_sizes, scale
 
 from conftest import run_cli
 
@@ -29,8 +29,8 @@ def test_each_family_is_the_graph_its_text_parses_to(name, size):
 
 @pytest.mark.parametrize("size", [1, 5, 10, 30])
 def test_layered_family_has_2_to_the_l_paths_and_computes_x_to_the_2_to_the_l(size):
-    from backprop.evaluate import evaluate
-    from backprop.modes.paths import plan
+    from backprop.engine.evaluate import evaluate
+    from backprop.engine.modes.paths import plan
 
     graph = FAMILIES["layered"].build(size)
     assert plan(graph, list(graph.inputs)).paths == 2**size

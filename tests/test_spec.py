@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from backprop.errors import InputError, LimitError
-from backprop.evaluate import evaluate
-from backprop.load import load_graph
-from backprop.modes import run_mode
-from backprop.report import grad, parse_point
-from backprop.spec import (MAX_NESTING, YAML_LOADER_ENV, SpecError, build_scalar_graph,
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.load import load_graph
+from backprop.engine.modes import run_mode
+from backprop.frontends.point import parse_point
+from backprop.jobs.grad import grad
+from backprop.frontends.spec import (MAX_NESTING, YAML_LOADER_ENV, SpecError, build_scalar_graph,
                            load_spec, load_spec_graph, parse_yaml, resolve, validate,
                            yaml_loader)
 
@@ -350,7 +351,7 @@ def test_seed004_gives_minus_0_025_for_w5():
 
 
 def test_seed004_has_one_path_from_l_to_w5():
-    from backprop.modes.paths import plan
+    from backprop.engine.modes.paths import plan
 
     graph = load_spec_graph(str(EXAMPLES / "seed004.yaml"), max_nodes=10_000)
     assert plan(graph, [graph.inputs[graph.input_names.index("w5")]]).paths == 1
@@ -430,7 +431,7 @@ layers:
   - {{units: 3, activation: tanh, init: {{scheme: uniform, seed: 3}}}}
   - {{units: 2, activation: {act}, init: {{scheme: xavier, seed: 4}}}}
 """
-    from backprop.check import check
+    from backprop.check.check import check
 
     graph = load_spec_graph(write(tmp_path, text), max_nodes=10_000)
     report = grad(graph, run_check=False)

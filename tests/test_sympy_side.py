@@ -8,16 +8,16 @@ import sys
 
 import pytest
 
-from backprop import sympy_side
+from backprop.check import sympy_side
 from backprop.errors import InputError
-from backprop.parse import parse
-from backprop.report import _sympy_at_point
+from backprop.frontends.parse import parse
+from backprop.jobs.grad import _sympy_at_point
 
 
 def job(text: str, point: dict):
     graph = parse(text)
-    from backprop.evaluate import evaluate
-    from backprop.modes.reverse import reverse
+    from backprop.engine.evaluate import evaluate
+    from backprop.engine.modes.reverse import reverse
 
     jacobian = reverse(graph, evaluate(graph, point), graph.inputs).jacobian
     return (graph, list(graph.input_names), list(graph.inputs), jacobian, point, True, 1e-9,
@@ -80,7 +80,7 @@ def spin():
 
 
 def test_an_unused_child_is_killed_at_exit():
-    code = ("import os, sys; from backprop import sympy_side; sympy_side.start(); "
+    code = ("import os, sys; from backprop.check import sympy_side; sympy_side.start(); "
             "print(sympy_side._child[0]); sys.exit(0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=30)

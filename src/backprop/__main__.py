@@ -1,5 +1,5 @@
 """``python -m backprop``."""
 
-from .entry import run
+from backprop.entry import run
 
 run()

@@ -23,11 +23,11 @@ for _unused in ("typer.rich_utils", "rich.traceback"):
     sys.modules.setdefault(_unused, None)
 import typer  # noqa: E402
 
-from . import __version__  # noqa: E402
-from .errors import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CHECK_FAILED,  # noqa: E402
+from backprop import __version__  # noqa: E402
+from backprop.errors import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CHECK_FAILED,  # noqa: E402
                      EXIT_INTERRUPTED, BackpropError, InputError, LimitError, NonFiniteError,
                      OutputError)
-from .limits import Limits, nonnegative  # noqa: E402
+from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
     name="backprop",
@@ -44,7 +44,7 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     """Print the version and the engine that runs: the compiled core or pure Python."""
     if value:
-        from .accel import engine
+        from backprop.engine.accel import engine
         print(f"backprop {__version__} ({engine()})")
         raise typer.Exit()
 
@@ -132,7 +132,7 @@ MaxJvps = Annotated[int, typer.Option(
 
 def read_graph(exprs: list[str] | None, extra: list[str] | None, limits: Limits):
     """The graph of EXPR arguments, -e/--expr ones and stdin, or of one spec, within limits."""
-    from .load import load_graph
+    from backprop.frontends.load import load_graph
 
     return load_graph(read_expressions(exprs or [], extra or [], limits.max_bytes),
                       max_nodes=limits.max_nodes, max_depth=limits.max_depth)
@@ -184,10 +184,10 @@ def grad(
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
     if at and not no_check:  # SymPy loads on the other core meanwhile
-        from . import sympy_side
+        from backprop.check import sympy_side
 
         sympy_side.start()
-    from .report import grad as run_grad
+    from backprop.jobs.grad import grad as run_grad
 
     nonnegative("--rtol", rtol)
     nonnegative("--atol", atol)
@@ -199,31 +199,31 @@ def grad(
         raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
     graph = read_graph(exprs, expr, limits)
     if explain:
-        from .explain import check_size
+        from backprop.jobs.explain import check_size
 
         check_size(graph)  # refuse a huge explanation before any work
     report = run_grad(graph, at=at, wrt=wrt, mode=mode, run_check=not no_check, rtol=rtol,
                       atol=atol, limits=limits, strict=strict)
     explanation = None
     if explain:
-        from .explain import explain_bounded
+        from backprop.jobs.explain import explain_bounded
 
         explanation = explain_bounded(report, limits.check_timeout)
     if output == "json":
-        from .render.json_doc import grad_document, write
+        from backprop.render.json_doc import grad_document, write
 
         write(grad_document(report, explanation), sys.stdout)
     elif output == "markdown":
-        from .render.markdown import grad_markdown
+        from backprop.render.markdown import grad_markdown
 
         print(grad_markdown(report, explanation), end="")
     else:
-        from .render.console import make_console, render_grad
+        from backprop.render.console import make_console, render_grad
 
         console = make_console()
         render_grad(report, console)
         if explanation is not None:
-            from .render.explain_view import render_explanation
+            from backprop.render.explain_view import render_explanation
 
             render_explanation(explanation, console)
     _exit_for(report)
@@ -269,13 +269,13 @@ def graph_command(
     Each node shows its op and, with --at, its value and gradient (d output / d node); each
     edge its local partial. svg and png need Graphviz's dot and stop at 5,000 nodes.
     """
-    from . import picture
-    from .report import parse_point, point_warnings
+    from backprop.jobs import picture
+    from backprop.frontends.point import parse_point, point_warnings
 
     fmt = picture.format_for(out_format, output)
     limits = make_limits(locals())
     if output is not None:
-        from .outfile import check_writable
+        from backprop.outfile import check_writable
 
         check_writable(output)  # before any work, and nothing is written anywhere else
     if fmt == "png" and output is None and sys.stdout.isatty():
@@ -292,10 +292,10 @@ def graph_command(
         print(f"warning: {warning}", file=sys.stderr)
     drawing = picture.build(graph, point, formulas=None if edges_labelled else False)
     if fmt == "tree":
-        from .render.graph_view import render_tree, tree_text
+        from backprop.render.graph_view import render_tree, tree_text
 
         if output is None:
-            from .render.console import make_console
+            from backprop.render.console import make_console
 
             render_tree(drawing, rows, make_console())
             return
@@ -309,7 +309,7 @@ def graph_command(
     else:
         data = picture.render_with_dot(picture.to_dot(drawing), fmt)
     if output is not None:
-        from .outfile import write
+        from backprop.outfile import write
 
         write(output, data)
     elif isinstance(data, bytes):
@@ -353,19 +353,19 @@ def net_command(
 ) -> None:
     """Differentiate a network spec: the loss, every parameter's gradient, each mode's cost,
     and a check (SymPy on small nets, finite differences on large ones)."""
-    from .network import run_net
+    from backprop.jobs.net import run_net
 
     limits = make_limits(locals())
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
                      limits=limits, strict=strict)
     if json_out:
-        from .render.json_doc import dumps
-        from .render.net_view import net_document
+        from backprop.render.json_doc import dumps
+        from backprop.render.net_view import net_document
 
         print(dumps(net_document(report, full)))
     else:
-        from .render.console import make_console
-        from .render.net_view import render_net
+        from backprop.render.console import make_console
+        from backprop.render.net_view import render_net
 
         render_net(report, make_console(), full)
     _exit_for(report)
@@ -385,7 +385,7 @@ def _emit(output: str, result, *, document, view, csv=None) -> None:
     Counts are exact ints however long (2^15000 paths has 4,516 digits): JSON and CSV
     write them whole, past Python's default limit on int-to-text conversion."""
     if output in ("json", "csv"):
-        from .render.json_doc import dumps
+        from backprop.render.json_doc import dumps
 
         digits = sys.get_int_max_str_digits()
         sys.set_int_max_str_digits(0)
@@ -395,7 +395,7 @@ def _emit(output: str, result, *, document, view, csv=None) -> None:
             sys.set_int_max_str_digits(digits)
         print(text, end="")
     else:
-        from .render.console import make_console
+        from backprop.render.console import make_console
 
         view(result, make_console())
 
@@ -431,13 +431,13 @@ def paths_command(
 ) -> None:
     """List every path from an input to the output: its nodes, its local partials and their
     product; then the sum over the paths, which is the gradient."""
-    from .path_listing import list_paths
+    from backprop.jobs.paths import list_paths
 
     nonnegative("--limit", limit)
     limits = make_limits(locals())
     graph = read_graph(exprs, expr, limits)
     listing = list_paths(graph, at=at, wrt=wrt, limit=limit, limits=limits)
-    from .render import compare_json, compare_view
+    from backprop.render import compare_json, compare_view
 
     _emit("json" if json_out else "text", listing, document=compare_json.paths_document,
           view=compare_view.render_paths)
@@ -475,13 +475,13 @@ def compare_command(
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
     function evaluation; then a verdict naming the cheapest mode and why."""
-    from .compare import compare
+    from backprop.jobs.compare import compare
 
     output = _one_format(json_out, csv_out)
     limits = make_limits(locals())
     graph = read_graph(exprs, expr, limits)
     comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
-    from .render import compare_json, compare_view
+    from backprop.render import compare_json, compare_view
 
     _emit(output, comparison, document=compare_json.compare_document,
           csv=compare_json.compare_csv, view=compare_view.render_compare)
@@ -515,12 +515,12 @@ def scale_command(
 ) -> None:
     """Build a graph family at several sizes: each mode's counts and time per size, the
     fitted growth (linear, polynomial or exponential) and a chart."""
-    from .scale import scale
+    from backprop.jobs.scale import scale
 
     output = _one_format(json_out, csv_out)
     limits = make_limits(locals())
     result = scale(family, sizes, limits=limits, repeats=repeats, seed=seed)
-    from .render import compare_json, compare_view
+    from backprop.render import compare_json, compare_view
 
     _emit(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
           view=compare_view.render_scale)
@@ -591,7 +591,7 @@ def _check_point_words(argv: list[str]) -> None:
             else (word[len("--at="):], argv[k + 1:k + 2])
         name, sep, raw = following[0].partition("=") if following else ("", "", "")
         if sep and name.isidentifier():
-            from .parse import point_number
+            from backprop.frontends.parse import point_number
 
             if point_number(raw.strip()) is not None:
                 raise InputError(f"{following[0]!r} after --at {value} reads as an expression",
@@ -642,7 +642,7 @@ def _usage_hint(error: click.UsageError, argv: list[str]) -> str:
 
 
 def _fail(error: BackpropError) -> int:
-    from .render.console import make_console, render_error
+    from backprop.render.console import make_console, render_error
 
     render_error(make_console(stderr=True), error)
     return error.exit_code

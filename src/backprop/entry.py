@@ -22,9 +22,9 @@ def wants_sympy(argv: list[str]) -> bool:
 
 def run() -> None:
     if wants_sympy(sys.argv[1:]):
-        from . import sympy_side
+        from backprop.check import sympy_side
 
         sympy_side.start()
-    from .cli import run as run_cli
+    from backprop.cli import run as run_cli
 
     run_cli()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from .errors import InputError
+from backprop.errors import InputError
 
 MAX_CHECK_TIMEOUT = 1e9  # seconds: about 30 years; the OS timers take no more
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import InputError, OutputError
+from backprop.errors import InputError, OutputError
 
 
 def check_writable(path: str) -> Path:

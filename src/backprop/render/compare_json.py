@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ..counts import FIELDS
-from .json_doc import JSON_VERSION, number
+from backprop.engine.counts import FIELDS
+from backprop.render.json_doc import JSON_VERSION, number
 
 
 def _mode_document(comparison, mode: str) -> dict:

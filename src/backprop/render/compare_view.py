@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .console import new_table, print_table, render_warnings
-from .numbers import CELL_EXACT_BELOW, counted, fmt, fmt_count, fmt_ratio, fmt_seconds
+from backprop.render.console import new_table, print_table, render_warnings
+from backprop.render.numbers import CELL_EXACT_BELOW, counted, fmt, fmt_count, fmt_ratio, fmt_seconds
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 MODE_STYLES = {"forward": "blue", "paths": "red", "reverse": "green"}

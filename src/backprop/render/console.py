@@ -12,8 +12,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from ..counts import FIELDS
-from .numbers import counted, fmt, fmt_seconds
+from backprop.engine.counts import FIELDS
+from backprop.render.numbers import counted, fmt, fmt_seconds
 
 COUNT_HEADERS = {"sweeps": "sweeps", "primitive_evals": "prims", "partial_evals": "partials",
                  "multiplications": "mults", "additions": "adds", "paths": "paths",

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.tree import Tree
 
-from ..picture import number_text
+from backprop.jobs.picture import number_text
 
 _KIND_STYLE = {"input": "blue", "const": "dim", "op": "", "output": "bold yellow"}
 

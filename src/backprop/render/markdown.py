@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from ..counts import FIELDS
-from .numbers import fmt, fmt_seconds
+from backprop.engine.counts import FIELDS
+from backprop.render.numbers import fmt, fmt_seconds
 
 PICTURE_MAX_NODES = 50  # a Mermaid picture is embedded up to this many nodes
 
@@ -77,7 +77,7 @@ def mermaid_block(graph, point=None, max_nodes: int = PICTURE_MAX_NODES) -> str:
     if len(graph) > max_nodes:
         return (f"_The graph has {len(graph):,} nodes; pictures are embedded up to "
                 f"{max_nodes} nodes. Draw it with `backprop graph ... --format svg`._")
-    from ..picture import build, to_mermaid
+    from backprop.jobs.picture import build, to_mermaid
 
     return "```mermaid\n" + to_mermaid(build(graph, point)) + "```"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from ..network import NetReport, summary
-from .console import (counts_table, fmt, new_table, print_table, render_check,
+from backprop.jobs.net import NetReport, summary
+from backprop.render.console import (counts_table, fmt, new_table, print_table, render_check,
                       render_warnings)
-from .json_doc import JSON_VERSION, check_document, number
-from .numbers import counted
+from backprop.render.json_doc import JSON_VERSION, check_document, number
+from backprop.render.numbers import counted
 
 MAX_ROWS = 50  # rows of a selection shown without --full
 MAX_TABLE_ROWS = 2_000  # beyond this, --full prints plain lines instead of a table

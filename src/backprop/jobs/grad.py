@@ -9,21 +9,22 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
-from . import sympy_side
-from .check import (CheckResult, FORMULA_MAX_DEPTH, QUICK, check_formula_depth, compare,
+from backprop.check import sympy_side
+from backprop.check.check import (CheckResult, FORMULA_MAX_DEPTH, QUICK, check_formula_depth, compare,
                    symbolic_values, unfinished)
-from .errors import InputError, LimitError
-from .evaluate import evaluate, non_finite_warnings
-from .graph import Graph
-from .limits import Limits
-from .modes import MODES, ModeResult, agreement, run_mode
-from .printer import to_text
+from backprop.errors import LimitError
+from backprop.engine.evaluate import evaluate, non_finite_warnings
+from backprop.engine.graph import Graph
+from backprop.limits import Limits
+from backprop.engine.modes import MODES, ModeResult, agreement, run_mode
+from backprop.frontends.point import parse_point, parse_wrt, point_warnings
+from backprop.jobs.common import modes_for, run_modes
+from backprop.engine.printer import to_text
 
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
-MODE_CHOICES = (*MODES, "all")
 
 
 @dataclass
@@ -57,123 +58,6 @@ class GradReport:
         return agreement([self.jacobian] + [r.jacobian for r in self.results.values()])
 
 
-def parse_point(text: str | Sequence[str] | None, graph: Graph) -> dict[str, float] | None:
-    """``x=1,y=2`` -> {"x": 1.0, "y": 2.0}; several texts (--at given twice) merge.
-
-    Every way it can be wrong is an InputError with a caret under the bad spot.
-    """
-    defaults = getattr(graph, "defaults", None)  # a spec's parameter values
-    texts = [text] if isinstance(text, str) else list(text or [])
-    if not texts:
-        return dict(defaults) if defaults is not None else None
-    point: dict[str, float] = {}
-    fill: float | None = None  # "*=v" gives every variable not named the value v
-    known = set(graph.input_names)
-    for text in texts:
-        for name, value, column in _point_items(text):
-            if name in point or (name == "*" and fill is not None):
-                raise _point_error(text, column, f"--at gives {name} twice",
-                                   "give each variable once")
-            if name == "*":
-                fill = value
-            elif name not in known:
-                raise _point_error(text, column, f"--at {name}: the expression has no "
-                                   f"variable {name!r}", _variables_hint(graph))
-            else:
-                point[name] = value
-    if fill is not None:
-        point = {n: point.get(n, fill) for n in graph.input_names}
-    if defaults is not None:
-        point = {n: point[n] if n in point else defaults[n] for n in graph.input_names}
-    missing = [n for n in graph.input_names if n not in point]
-    if missing:
-        raise InputError(f"--at gives no value for {', '.join(missing)}",
-                         hint="add " + ",".join(f"{n}=..." for n in missing))
-    return point
-
-
-def point_warnings(point: dict[str, float] | None) -> list[str]:
-    """A warning for each of the first three --at values that is inf or nan."""
-    return [f"--at {n}={v!r} is not finite" for n, v in (point or {}).items()
-            if not math.isfinite(v)][:3]
-
-
-def _point_items(text: str):
-    """(name, value, column) for each ``name=value`` of one --at text."""
-    from .parse import point_number
-
-    if not text.strip():
-        raise _point_error(text, 0, "--at is empty", "write --at x=1,y=2")
-    start = 0
-    for item in text.split(","):
-        column = start + len(item) - len(item.lstrip())
-        start += len(item) + 1
-        name, sep, raw = item.strip().partition("=")
-        if not item.strip():
-            raise _point_error(text, column, "--at has an empty item (a comma too many)",
-                               "write --at x=1,y=2")
-        if not sep:
-            raise _point_error(text, column, f"--at {item.strip()!r}: expected name=value",
-                               "write --at x=1,y=2")
-        if not name.strip():
-            raise _point_error(text, column, f"--at {item.strip()!r}: the variable name is "
-                               "missing", "write --at x=1,y=2")
-        value_column = column + len(name) + 1 + len(raw) - len(raw.lstrip())
-        name, raw = name.strip(), raw.strip()
-        if not raw:
-            raise _point_error(text, value_column, f"--at {item.strip()!r}: the value of "
-                               f"{name} is missing", f"write --at {name}=1")
-        value = point_number(raw)
-        if value is None:
-            spaced = any(c.isspace() for c in raw)
-            raise _point_error(text, value_column, f"--at {name}: {raw!r} is not a number",
-                               "separate variables with commas: --at x=1,y=2" if spaced else
-                               "numbers look like 1, -2.5, 1e-3, pi, inf or nan")
-        if math.isinf(value) and "inf" not in raw.lower():
-            raise _point_error(text, value_column, f"--at {name}: {raw} is out of range for a "
-                               "double", "write inf if infinity is meant")
-        yield name, value, column
-
-
-def _point_error(text: str, column: int, message: str, hint: str) -> InputError:
-    """An error in --at TEXT with a caret under ``column``."""
-    return InputError(message, hint=hint, source="--at " + text, column=column + 5)
-
-
-def _variables_hint(graph: Graph) -> str:
-    names = graph.input_names
-    return "variables: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else "") \
-        if names else "the expression has no variables"
-
-
-def parse_wrt(text: str | None, graph: Graph) -> list[str]:
-    if text is None:
-        return list(graph.input_names)
-    names = [n.strip() for n in text.split(",")]
-    if not any(names):
-        raise InputError("--wrt names no variable", hint=_variables_hint(graph))
-    column = len("--wrt ")
-    for item in text.split(","):
-        if not item.strip():
-            raise InputError("--wrt has an empty item (a comma too many)",
-                             hint="write --wrt x,y", source="--wrt " + text, column=column)
-        column += len(item) + 1
-    known = set(graph.input_names)
-    for name in names:
-        if name not in known:
-            raise InputError(f"--wrt {name}: the expression has no variable {name!r}",
-                             hint=_variables_hint(graph))
-    if len(set(names)) != len(names):
-        raise InputError("--wrt names a variable twice")
-    return names
-
-
-def modes_for(mode: str) -> tuple[str, ...]:
-    if mode not in MODE_CHOICES:
-        raise InputError(f"unknown mode {mode!r}", hint="choose one of: " + ", ".join(MODE_CHOICES))
-    return MODES if mode == "all" else (mode,)
-
-
 def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: str = "reverse",
          run_check: bool = True, rtol: float = 1e-9, atol: float = 1e-12,
          limits: Limits | None = None, strict: bool = False) -> GradReport:
@@ -201,17 +85,9 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         values = symbolic_values(graph)
         output_values, output_formulas = None, [values[o] for o in graph.outputs]
 
-    results, timings, refused = {}, {}, {}
-    for name in modes:
-        try:
-            start = time.perf_counter()
-            results[name] = _run(name, graph, values, wrt_ids, point, limits)
-            timings[name] = time.perf_counter() - start
-        except LimitError as error:
-            if len(modes) == 1:
-                raise
-            refused[name] = error.message
-            warnings.append(f"{name} mode not run: {error.message}")
+    results, timings, refused = run_modes(
+        modes, lambda name: _run(name, graph, values, wrt_ids, point, limits))
+    warnings += [f"{name} mode not run: {message}" for name, message in refused.items()]
 
     formulas = next(iter(results.values())).jacobian if point is None else None
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
@@ -254,7 +130,7 @@ def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol,
     """SymPy's part of a numeric grad: the check, then the formulas (as text) if they come
     within a quarter of the time the check left (else none: the numbers stand without
     them, and the verdict is never lost to the formulas' time)."""
-    from .check import CheckTimeout, time_limit
+    from backprop.check.check import CheckTimeout, time_limit
 
     start = time.monotonic()
     verdict = compare(graph, names, jacobian, point, rtol, atol)
@@ -281,7 +157,7 @@ def _sympy_symbolic(graph, names, output_formulas, formulas, run_check, rtol, at
 
 def _texts(outputs: list, jacobian: list[list], seconds: float) -> tuple[list, list[list]]:
     """Formulas as SymPy prints them, or with their terms unordered after ``seconds``."""
-    from .check import CheckTimeout, time_limit
+    from backprop.check.check import CheckTimeout, time_limit
 
     try:
         with time_limit(seconds):
@@ -299,7 +175,7 @@ def _unordered(expr) -> str:
 
 
 def _symbolic():
-    from .backends import symbolic
+    from backprop.engine.backends import symbolic
 
     return symbolic()
 

@@ -19,9 +19,9 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from . import sympy_side
-from .graph import Graph
-from .limits import Limits
+from backprop.check import sympy_side
+from backprop.engine.graph import Graph
+from backprop.limits import Limits
 
 DEFAULT_RTOL = 1e-9
 DEFAULT_ATOL = 1e-12
@@ -40,7 +40,7 @@ FORMULA_MAX_DEPTH = 100
 def check_formula_depth(graph: Graph) -> None:
     """Refuse formulas (exit 3) for a graph too deep for SymPy, before any work."""
     if graph.depth > FORMULA_MAX_DEPTH:
-        from .errors import LimitError
+        from backprop.errors import LimitError
 
         raise LimitError(f"the expression is {graph.depth:,} operations deep; formulas are "
                          f"shown up to a depth of {FORMULA_MAX_DEPTH} (SymPy works "
@@ -121,8 +121,8 @@ def symbols_for(graph: Graph) -> dict[str, object]:
 
 def symbolic_values(graph: Graph) -> list:
     """Every node as a SymPy expression, from the op table's value formulas."""
-    from .backends import symbolic
-    from .evaluate import evaluate
+    from backprop.engine.backends import symbolic
+    from backprop.engine.evaluate import evaluate
 
     return evaluate(graph, symbols_for(graph), symbolic(), sympy_constant)
 
@@ -232,8 +232,8 @@ def _references(graph: Graph, checked: list[str], point: dict | None = None):
     """
     import sympy
 
-    from .backends import symbolic
-    from .evaluate import evaluate
+    from backprop.engine.backends import symbolic
+    from backprop.engine.evaluate import evaluate
 
     symbolic_names = checked if point is not None else graph.input_names  # all, without a point
     symbols = {name: sympy.Symbol(name, real=True) for name in symbolic_names}
@@ -283,7 +283,7 @@ def _limit(expr, symbol, at: float, subs) -> tuple[float, str]:
 def _check_numeric(graph, wrt, checked, jacobian, point, rtol, atol, method) -> CheckResult:
     import sympy
 
-    from .evaluate import evaluate
+    from backprop.engine.evaluate import evaluate
 
     values = evaluate(graph, point)
     entries = []
@@ -314,8 +314,8 @@ def _verdict(graph, point, entries, rtol, atol, method, checked) -> CheckResult:
     not finite but the reference is, IEEE arithmetic in the chain rule is the cause, and the
     note says at which node and what the true derivative is.
     """
-    from .evaluate import evaluate
-    from .modes import relative_difference
+    from backprop.engine.evaluate import evaluate
+    from backprop.engine.modes import relative_difference
 
     values = None
     worst = worst_abs = 0.0
@@ -365,13 +365,13 @@ def _note(graph, values, o, name, label, ours, expected, by, sides) -> dict:
     both sides are finite and differ there is no derivative (a kink, |x| at 0); otherwise
     nothing is claimed (SymPy's number is shown, unconfirmed).
     """
-    from .modes import relative_difference
+    from backprop.engine.modes import relative_difference
 
     wrt = graph.inputs[graph.input_names.index(name)]
     met, node = chain_rule_trouble(graph, values, graph.outputs[o], wrt, ours)
     where = ""
     if node is not None:
-        from .printer import node_texts
+        from backprop.engine.printer import node_texts
 
         text, name = node_texts(graph, 60)[node], graph.name(node)
         where = name + (f" = {text}" if text and text != name else "")
@@ -404,7 +404,7 @@ def chain_rule_trouble(graph: Graph, values: list, output: int, wrt: int,
     infinity (``ours`` inf) on the way from ``output`` to input ``wrt``: what, and the node.
 
     This re-runs our own sweep to explain a result, never to check one."""
-    from .evaluate import local_partials
+    from backprop.engine.evaluate import local_partials
 
     active = graph.depends_on([wrt])
     adjoint: dict[int, float] = {output: 1.0}
@@ -506,8 +506,8 @@ def differences(graph: Graph, names: list[str], point: dict) -> dict[tuple[int, 
     """
     import mpmath
 
-    from .evaluate import evaluate
-    from .ops import OPS
+    from backprop.engine.evaluate import evaluate
+    from backprop.engine.ops import OPS
 
     values = evaluate(graph, point)
     nodes = graph.nodes

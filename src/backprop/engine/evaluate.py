@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from .accel import CORE
-from .backends import FLOAT
-from .graph import Graph
-from .ops import OPS
+from backprop.engine.accel import CORE
+from backprop.engine.backends import FLOAT
+from backprop.engine.graph import Graph
+from backprop.engine.ops import OPS
 
 
 def evaluate(graph: Graph, point: Mapping[str, Any], backend=FLOAT,
@@ -54,7 +54,7 @@ def non_finite_warnings(graph: Graph, values: list[float]) -> list[str]:
     bad = non_finite(graph, values)
     if not bad:
         return []
-    from .printer import node_texts
+    from backprop.engine.printer import node_texts
 
     texts = node_texts(graph, 80)
     warnings = [f"{graph.nodes[i].label or texts[i] or graph.name(i)} is {values[i]!r} at this "

@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .compare import ModeCost, cost_modes, median_time, random_point, Timing
-from .errors import InputError, LimitError
-from .evaluate import evaluate
-from .families import FAMILIES, Family
-from .limits import Limits
-from .modes import MODES
+from backprop.jobs.compare import ModeCost, cost_modes, median_time, random_point, Timing
+from backprop.errors import InputError, LimitError
+from backprop.engine.evaluate import evaluate
+from backprop.frontends.families import FAMILIES, Family
+from backprop.limits import Limits
+from backprop.engine.modes import MODES
 
 DEFAULT_REPEATS = 3
 TIME_BUDGET = 0.5  # seconds per measurement

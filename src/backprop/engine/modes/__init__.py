@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..counts import Counts
+from backprop.engine.counts import Counts
 
 MODES = ("forward", "paths", "reverse")
 
@@ -47,8 +47,10 @@ def agreement(jacobians: list[list[list[float]]]) -> float | None:
 
 def run_mode(name: str, graph, values, wrt, backend=None, **options) -> ModeResult:
     """Dispatch to a mode by name; SymPy or float values both work."""
-    from . import forward, paths, reverse
-    from ..backends import FLOAT
+    from backprop.engine.modes import forward
+    from backprop.engine.modes import paths
+    from backprop.engine.modes import reverse
+    from backprop.engine.backends import FLOAT
 
     backend = backend or FLOAT
     function = {"forward": forward.forward, "paths": paths.paths, "reverse": reverse.reverse}[name]

@@ -8,10 +8,10 @@ the primal pass's, so no primitive is evaluated twice.
 
 from __future__ import annotations
 
-from ..backends import FLOAT
-from ..counts import Counts
-from ..evaluate import local_partials
-from . import ModeResult
+from backprop.engine.backends import FLOAT
+from backprop.engine.counts import Counts
+from backprop.engine.evaluate import local_partials
+from backprop.engine.modes import ModeResult
 
 
 def forward(graph, values, wrt, backend=FLOAT) -> ModeResult:

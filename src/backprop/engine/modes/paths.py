@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..backends import FLOAT
-from ..counts import Counts
-from ..errors import LimitError
-from ..evaluate import local_partials
-from ..limits import Limits
-from ..render.numbers import fmt_count
-from . import ModeResult
+from backprop.engine.backends import FLOAT
+from backprop.engine.counts import Counts
+from backprop.errors import LimitError
+from backprop.engine.evaluate import local_partials
+from backprop.limits import Limits
+from backprop.render.numbers import fmt_count
+from backprop.engine.modes import ModeResult
 
 @dataclass(frozen=True)
 class PathPlan:

@@ -17,15 +17,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .counts import Counts
-from .errors import LimitError
-from .evaluate import evaluate, non_finite_warnings
-from .graph import Graph
-from .limits import Limits
-from .modes import paths as paths_mode
-from .modes import relative_difference
-from .modes.paths import PathPlan
-from .render.numbers import fmt_count
+from backprop.engine.counts import Counts
+from backprop.errors import LimitError
+from backprop.engine.evaluate import evaluate, non_finite_warnings
+from backprop.engine.graph import Graph
+from backprop.limits import Limits
+from backprop.engine.modes import paths as paths_mode
+from backprop.engine.modes import relative_difference
+from backprop.engine.modes.paths import PathPlan
+from backprop.render.numbers import fmt_count
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
 SYMBOLIC_PATH_LIMIT = 20_000  # SymPy products are slow: past this, numbers (--at) are needed
@@ -80,7 +80,7 @@ class PathListing:
 
 def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
     """A readable name per node: its label, else its short expression text, else v<n>."""
-    from .printer import node_texts
+    from backprop.engine.printer import node_texts
 
     texts = node_texts(graph, max_chars)
     names = []
@@ -97,7 +97,7 @@ def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
 def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
                limit: int = DEFAULT_LIMIT, limits: Limits | None = None) -> PathListing:
     """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
-    from .report import parse_point, parse_wrt, point_warnings
+    from backprop.frontends.point import parse_point, parse_wrt, point_warnings
 
     limits = limits or Limits()
     point = parse_point(at, graph)
@@ -109,7 +109,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
     paths_mode.check_limit(path_plan, counts, limits.max_paths, limits.max_ops)
     warnings: list[str] = []
     if point is None:
-        from .check import check_formula_depth
+        from backprop.check.check import check_formula_depth
 
         check_formula_depth(graph)
         if path_plan.paths > SYMBOLIC_PATH_LIMIT or len(graph) > SYMBOLIC_NODE_LIMIT:
@@ -120,7 +120,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
                              hint="give a point for numbers: --at x=1,...")
         # SymPy can spend minutes in one call (ordering a sum's terms evaluates e^(e^...)):
         # the formulas are made, compared and printed in a side process with a deadline.
-        from . import sympy_side
+        from backprop.check import sympy_side
 
         job = (graph, names, wrt_ids, limit, path_plan, counts, limits.check_timeout)
         try:
@@ -129,7 +129,7 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
             raise LimitError(f"the path formulas did not finish within "
                              f"{limits.check_timeout:g} s", hint="give a point for numbers "
                              "(--at x=1,...) or more time (--check-timeout 60)") from None
-    from .backends import FLOAT
+    from backprop.engine.backends import FLOAT
 
     values = evaluate(graph, point)
     warnings += point_warnings(point) + non_finite_warnings(graph, values)
@@ -141,8 +141,8 @@ def _formulas(graph, names, wrt_ids, limit, path_plan, counts, timeout) -> PathL
     """The listing without a point, its formulas as text (run on the side: see above)."""
     from dataclasses import replace
 
-    from .backends import symbolic
-    from .check import symbolic_values
+    from backprop.engine.backends import symbolic
+    from backprop.check.check import symbolic_values
 
     listing = _walk(graph, symbolic(), symbolic_values(graph), None, names, wrt_ids, limit,
                     path_plan, counts, timeout, [])
@@ -156,8 +156,8 @@ def _formulas(graph, names, wrt_ids, limit, path_plan, counts, timeout) -> PathL
 def _walk(graph, backend, values, point, names, wrt_ids, limit, path_plan, counts, timeout,
           warnings) -> PathListing:
     """Every path's partials and product, the first ``limit`` listed, and the sums."""
-    from .modes.reverse import reverse
-    from .printer import to_text
+    from backprop.engine.modes.reverse import reverse
+    from backprop.engine.printer import to_text
 
     shown = display_names(graph)
     out_name = {out: _output_name(graph, o, shown) for o, out in enumerate(graph.outputs)}
@@ -229,7 +229,7 @@ def _total(parts: list, symbolic: bool):
 def _same_formula(total, gradient, timeout: float) -> bool | None:
     import sympy
 
-    from .check import CheckTimeout, time_limit
+    from backprop.check.check import CheckTimeout, time_limit
 
     difference = total - gradient
     if difference == 0:

@@ -1,5 +1,5 @@
-/* Generated from ops.py by `python -m backprop.cgen`: do not edit.
- * Each op's value and partials are ops.OPS run on backprop.cgen.C; the f_* helpers
+/* Generated from ops.py by `python -m backprop.engine.cgen`: do not edit.
+ * Each op's value and partials are ops.OPS run on backprop.engine.cgen.C; the f_* helpers
  * are backends.FLOAT's primitives, written in _core.c. */
 
 /* the op codes: ops.OPS in order, then ops.LEAVES (accel.py checks the names) */

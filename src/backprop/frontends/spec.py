@@ -32,9 +32,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InputError, LimitError
-from .graph import Graph, GraphBuilder
-from .limits import Limits
+from backprop.errors import InputError, LimitError
+from backprop.engine.graph import Graph, GraphBuilder
+from backprop.limits import Limits
 
 SPEC_VERSION = 1
 MAX_NESTING = 64

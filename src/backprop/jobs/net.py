@@ -27,12 +27,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .check import CheckResult, close
-from .counts import Counts
-from .modes import relative_difference
-from .errors import InputError, LimitError
-from .limits import Limits
-from .spec import Resolved, Spec, build_scalar_graph, load_spec, resolve, scalar_size
+from backprop.check.check import CheckResult, close
+from backprop.engine.counts import Counts
+from backprop.engine.modes import relative_difference
+from backprop.errors import InputError, LimitError
+from backprop.limits import Limits
+from backprop.frontends.spec import Resolved, Spec, build_scalar_graph, load_spec, resolve, scalar_size
 
 SCALAR_ENGINE_LIMIT = 5_000  # scalar graphs up to this many nodes (upper bound) by default
 FD_SAMPLE = 20  # parameters checked by finite differences on the array engine
@@ -114,8 +114,8 @@ class ArrayNet:
         """Every node's value (the loss as a float) and the cached pieces the sweeps reuse."""
         import numpy as np
 
-        from .backends import array
-        from .ops import OPS
+        from backprop.engine.backends import array
+        from backprop.engine.ops import OPS
 
         A = array()
         leaves = self.leaves if leaves is None else leaves
@@ -160,8 +160,8 @@ class ArrayNet:
         """dL/d(every param node), and the floats the sweep held at its peak."""
         import numpy as np
 
-        from .backends import array
-        from .ops import OPS
+        from backprop.engine.backends import array
+        from backprop.engine.ops import OPS
 
         A = array()
         nodes, active = self.nodes, self.active
@@ -204,8 +204,8 @@ class ArrayNet:
 
     def jvp_plan(self, values: list, aux: dict) -> dict[int, Any]:
         """The local partials every JVP reuses (computed once, not once per sweep)."""
-        from .backends import array
-        from .ops import OPS
+        from backprop.engine.backends import array
+        from backprop.engine.ops import OPS
 
         A = array()
         plan = {}
@@ -633,7 +633,7 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
             engine: str = "auto", run_check: bool = True, limits: Limits | None = None,
             strict: bool = False) -> NetReport:
     """Load the spec, differentiate in the chosen modes, check, and return plain data."""
-    from .report import modes_for
+    from backprop.jobs.common import modes_for
 
     limits = limits or Limits()
     modes = modes_for(mode)
@@ -734,10 +734,10 @@ def _groups(net: Resolved) -> list[LayerGradient]:
 
 def _run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
                 check_timeout: float, max_depth: int | None = None) -> NetReport:
-    from .check import check
-    from .evaluate import evaluate
-    from .modes import run_mode
-    from .modes.paths import plan
+    from backprop.check.check import check
+    from backprop.engine.evaluate import evaluate
+    from backprop.engine.modes import run_mode
+    from backprop.engine.modes.paths import plan
 
     net = resolve(spec)
     graph = build_scalar_graph(net, max_depth)
@@ -798,7 +798,7 @@ def _run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
 
 def _path_listing(report: NetReport, max_terms: int) -> dict[str, list[PathTerm]]:
     """The paths from each selected parameter to L, when there are few (seed 004's table)."""
-    from .modes.paths import iter_paths, plan
+    from backprop.engine.modes.paths import iter_paths, plan
 
     graph, values = report.graph, report.values
     listing = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from .ops import OPS
+from backprop.engine.ops import OPS
 
 
 class Node(NamedTuple):
@@ -34,7 +34,7 @@ class Graph:
     outputs: tuple[int, ...]
     output_names: tuple[str, ...] = field(default=())
     # Values for the inputs when no point is given (a network spec's parameter values);
-    # report.parse_point falls back to them. None for expressions.
+    # point.parse_point falls back to them. None for expressions.
     defaults: dict[str, float] | None = field(default=None)
     # Ids of the input variables, in order of first appearance: found from the nodes when
     # not given (the compiled parser gives them, a pass over millions of nodes saved).

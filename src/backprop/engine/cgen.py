@@ -6,7 +6,7 @@ to the C helper ``f_<name>`` (hand-written in ``_core.c``, with FLOAT's IEEE rul
 result is ``_core_ops.h``: the op codes, their names and arities, ``op_value`` and
 ``op_partials``. So no derivative is written in C by hand.
 
-``python -m backprop.cgen`` rewrites the header; tests/test_cgen.py fails when it is stale.
+``python -m backprop.engine.cgen`` rewrites the header; tests/test_cgen.py fails when it is stale.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-from .backends import FLOAT
-from .ops import FUNCTIONS, LEAVES, OPS
+from backprop.engine.backends import FLOAT
+from backprop.engine.ops import FUNCTIONS, LEAVES, OPS
 
 HEADER = Path(__file__).with_name("_core_ops.h")
 
@@ -108,8 +108,8 @@ def generate() -> str:
     values, partials = _kernels()
     arities = [str(OPS[c].arity) if c in OPS else "0" for c in codes]
     return "\n".join([
-        "/* Generated from ops.py by `python -m backprop.cgen`: do not edit.",
-        " * Each op's value and partials are ops.OPS run on backprop.cgen.C; the f_* helpers",
+        "/* Generated from ops.py by `python -m backprop.engine.cgen`: do not edit.",
+        " * Each op's value and partials are ops.OPS run on backprop.engine.cgen.C; the f_* helpers",
         " * are backends.FLOAT's primitives, written in _core.c. */",
         "",
         "/* the op codes: ops.OPS in order, then ops.LEAVES (accel.py checks the names) */",

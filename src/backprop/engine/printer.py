@@ -8,8 +8,8 @@ unnamed DAG can unfold into exponentially long text.
 
 from __future__ import annotations
 
-from .graph import Graph, Node
-from .ops import OPS
+from backprop.engine.graph import Graph, Node
+from backprop.engine.ops import OPS
 
 _ATOM = 100
 

@@ -6,8 +6,8 @@ accepts both kinds of input the same way.
 
 from __future__ import annotations
 
-from .errors import InputError
-from .graph import Graph
+from backprop.errors import InputError
+from backprop.engine.graph import Graph
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -23,10 +23,10 @@ def load_graph(sources: list[str], *, max_nodes: int, max_depth: int) -> Graph:
         if len(sources) != 1:
             raise InputError("give either one spec file or expressions, not both")
         try:
-            from .spec import load_spec_graph
+            from backprop.frontends.spec import load_spec_graph
         except ImportError:
             raise InputError("network specs are not supported by this build") from None
         return load_spec_graph(sources[0].strip(), max_nodes=max_nodes, max_depth=max_depth)
-    from .parse import parse
+    from backprop.frontends.parse import parse
 
     return parse(*sources, max_nodes=max_nodes, max_depth=max_depth)

@@ -9,11 +9,11 @@ addition.
 
 from __future__ import annotations
 
-from ..accel import CORE
-from ..backends import FLOAT
-from ..counts import Counts
-from ..evaluate import local_partials
-from . import ModeResult
+from backprop.engine.accel import CORE
+from backprop.engine.backends import FLOAT
+from backprop.engine.counts import Counts
+from backprop.engine.evaluate import local_partials
+from backprop.engine.modes import ModeResult
 
 
 def reverse(graph, values, wrt, backend=FLOAT) -> ModeResult:

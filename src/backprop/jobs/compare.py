@@ -20,15 +20,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .counts import Counts
-from .errors import InputError
-from .evaluate import evaluate, non_finite_warnings
-from .graph import Graph
-from .limits import Limits
-from .modes import MODES, agreement, run_mode
-from .modes import forward as forward_mode
-from .modes import paths as paths_mode
-from .render.numbers import counted, fmt_count
+from backprop.engine.counts import Counts
+from backprop.errors import InputError
+from backprop.engine.evaluate import evaluate, non_finite_warnings
+from backprop.engine.graph import Graph
+from backprop.limits import Limits
+from backprop.engine.modes import MODES, agreement, run_mode
+from backprop.engine.modes import forward as forward_mode
+from backprop.engine.modes import paths as paths_mode
+from backprop.render.numbers import counted, fmt_count
 
 DEFAULT_REPEATS = 5
 TIME_BUDGET = 1.0  # seconds: stop repeating a measurement once this much was spent
@@ -235,8 +235,8 @@ def random_point(graph: Graph, seed: int) -> dict[str, float]:
 def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed: int = 0,
             repeats: int = DEFAULT_REPEATS, limits: Limits | None = None) -> Comparison:
     """Every mode on ``graph`` at a point (``--at``, else a seeded random one)."""
-    from .printer import to_text
-    from .report import parse_point, parse_wrt, point_warnings
+    from backprop.engine.printer import to_text
+    from backprop.frontends.point import parse_point, parse_wrt, point_warnings
 
     limits = limits or Limits()
     if repeats < 1:

@@ -29,9 +29,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import InputError, LimitError
-from .graph import Graph
-from .ops import OPS
+from backprop.errors import InputError, LimitError
+from backprop.engine.graph import Graph
+from backprop.engine.ops import OPS
 
 EXPLAIN_MAX_NODES = 300  # graphs larger than this are refused (exit 3): the text would be a book
 EXPLAIN_MAX_PATHS = 500  # path enumeration writes one step per path
@@ -147,7 +147,7 @@ def _mark(k: int) -> str:
 def names_and_precedence(graph: Graph, max_chars: int = NAME_MAX_CHARS
                          ) -> tuple[list[str], list[int]]:
     """A readable, unique name per node and how tightly it binds (printer precedence)."""
-    from .printer import node_texts
+    from backprop.engine.printer import node_texts
 
     texts = node_texts(graph, 2 * max_chars)
     out = output_name(graph)
@@ -233,8 +233,8 @@ class PartialFormulas:
         import sympy
         from sympy.printing.str import StrPrinter
 
-        from .backends import symbolic
-        from .check import sympy_constant
+        from backprop.engine.backends import symbolic
+        from backprop.check.check import sympy_constant
 
         self.graph = graph
         self.names = names
@@ -443,21 +443,21 @@ def explain(graph: Graph, wrt: Iterable[str] | None = None, point: Mapping[str, 
     symbolic = point is None and values is None
     if values is None:
         if point is None:
-            from .backends import symbolic as symbolic_backend
-            from .check import symbolic_values
+            from backprop.engine.backends import symbolic as symbolic_backend
+            from backprop.check.check import symbolic_values
 
             values = symbolic_values(graph)
             backend = symbolic_backend()
         else:
-            from .evaluate import evaluate
+            from backprop.engine.evaluate import evaluate
 
             values = evaluate(graph, point)
     if backend is None:
-        from .backends import FLOAT
+        from backprop.engine.backends import FLOAT
 
         backend = FLOAT
     if "paths" in modes:
-        from .modes.paths import plan
+        from backprop.engine.modes.paths import plan
 
         count = plan(graph, wrt_ids).paths
         if count > max_paths:
@@ -495,7 +495,7 @@ def explain_bounded(report, timeout: float) -> Explanation:
     """``explain_report`` in a side process killed after ``timeout`` seconds, its SymPy
     numbers as text: printing a formula orders its terms, which can evaluate e^(e^(6.4e11))
     for ever. Past the deadline, a LimitError (exit 3)."""
-    from . import sympy_side
+    from backprop.check import sympy_side
 
     try:
         return sympy_side.run(_explained_as_text, report, timeout=timeout)
@@ -546,7 +546,7 @@ class _Context:
     def local(self, i: int) -> tuple:
         found = self._partials.get(i)
         if found is None:
-            from .evaluate import local_partials
+            from backprop.engine.evaluate import local_partials
 
             found = local_partials(self.graph, self.values, i, self.backend)
             self._partials[i] = found
@@ -740,7 +740,7 @@ class _Context:
 
     # -- 3c. path enumeration (walks modes.paths.iter_paths)
     def paths(self) -> tuple[list[Step], list[list[Any]]]:
-        from .modes.paths import iter_paths
+        from backprop.engine.modes.paths import iter_paths
 
         steps: list[Step] = []
         graph = self.graph

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .graph import Graph, GraphBuilder
+from backprop.engine.graph import Graph, GraphBuilder
 
 MLP_LAYERS = 3
 

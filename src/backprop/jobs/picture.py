@@ -20,9 +20,9 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import BackpropError, InputError, LimitError
-from .graph import Graph
-from .ops import OPS
+from backprop.errors import BackpropError, InputError, LimitError
+from backprop.engine.graph import Graph
+from backprop.engine.ops import OPS
 
 FORMATS = ("text", "tree", "dot", "mermaid", "svg", "png")
 SUFFIXES = {".txt": "text", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
@@ -72,7 +72,7 @@ class Picture:
 
 def number_text(value: Any) -> str:
     """Four significant digits, as the explanation writes them."""
-    from .explain import short
+    from backprop.jobs.explain import short
 
     return short(value)
 
@@ -80,15 +80,15 @@ def number_text(value: Any) -> str:
 def build(graph: Graph, point: Mapping[str, float] | None = None, *,
           formulas: bool | None = None) -> Picture:
     """Annotate every node and edge of ``graph`` (at ``point`` if given)."""
-    from .explain import PartialFormulas, names_and_precedence
-    from .printer import to_text
+    from backprop.jobs.explain import PartialFormulas, names_and_precedence
+    from backprop.engine.printer import to_text
 
     names, precedence = names_and_precedence(graph)
     values = grads = None
     partials: dict[int, tuple] = {}
     if point is not None:
-        from .evaluate import evaluate, local_partials
-        from .modes.reverse import reverse
+        from backprop.engine.evaluate import evaluate, local_partials
+        from backprop.engine.modes.reverse import reverse
 
         values = evaluate(graph, point)
         if len(graph.outputs) == 1:

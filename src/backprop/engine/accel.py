@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from .ops import OPS
+from backprop.engine.ops import OPS
 
 
 def _load():
@@ -22,7 +22,7 @@ def _load():
     if os.environ.get("BACKPROP_PURE_PYTHON"):
         return None, "BACKPROP_PURE_PYTHON is set"
     try:
-        from . import _core
+        from backprop.engine import _core
     except ImportError:
         return None, "the compiled core was not built"
     # the core numbers the ops in the op table's order; a table it does not know is Python's

@@ -18,11 +18,11 @@ import math
 import re
 from typing import Iterator, NamedTuple
 
-from .accel import CORE
-from .errors import InputError, LimitError
-from .graph import Graph, GraphBuilder, Node
-from .limits import Limits
-from .ops import CONSTANTS, FUNCTIONS
+from backprop.engine.accel import CORE
+from backprop.errors import InputError, LimitError
+from backprop.engine.graph import Graph, GraphBuilder, Node
+from backprop.limits import Limits
+from backprop.engine.ops import CONSTANTS, FUNCTIONS
 
 
 _TOKEN = re.compile(
