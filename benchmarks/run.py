@@ -296,30 +296,48 @@ def peak_mb(argv: list[str], stdin: Path) -> float | None:
     return int(lines[-1]) / 1024 if proc.returncode == 0 and lines else None
 
 
+def peer_available(module: str) -> bool:
+    """Whether ``module`` imports in this interpreter (without importing it here)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def whole_command(n: int, repeat: int, work: Path) -> None:
     """``backprop grad -`` on the sum of n terms (stdin, --no-check, at a point), as JSON and
-    as text, against parse + evaluate + reverse in this process; runs interleaved."""
+    as text, against parse + evaluate + reverse in this process, and against PyTorch and JAX
+    whole processes that compute the same gradient (vectorized) and write it as JSON; runs
+    interleaved."""
     text = sum_of_sines(n)
     source, sink = work / "sum.txt", work / "out"
     source.write_text(text + "\n")
     ours = [str(BIN / "backprop"), "grad", "-", "--at", "*=0.5", "--no-check"]
-    views = {"--json": ours + ["--json"], "text": ours}
+    views = {"backprop grad - --json": ours + ["--json"], "backprop grad - (text)": ours}
+    for name, module in (("PyTorch", "torch"), ("JAX", "jax")):
+        script = HERE / "peers" / f"sum_{module}.py"
+        if peer_available(module):
+            views[f"{name} (vectorized, JSON out)"] = [sys.executable, str(script), str(n)]
     times: dict[str, list[float]] = {"engine": [], **{view: [] for view in views}}
     for _ in range(repeat):
         times["engine"].append(ours_end_to_end(text))
         for view, argv in views.items():
             times[view].append(command_run(argv, source, sink))
     engine = statistics.median(times["engine"])
-    rows = [["parse + evaluate + reverse, in process", engine, "", "", ""]]
+    ours_json = statistics.median(times["backprop grad - --json"])
+    rows = [["parse + evaluate + reverse, in process", engine, "", 1.0, "", ""]]
     for view, argv in views.items():
         seconds = statistics.median(times[view])
         memory = peak_mb(argv, source)
-        rows.append([f"backprop grad - {view} (whole process)", seconds,
-                     "-" if memory is None else memory, seconds / engine,
-                     verdict(seconds / engine, 1.5)])
-    table(f"whole command vs in-process engine (sum of {n:,} terms from stdin, --no-check; "
-          f"median of {repeat}, interleaved)",
-          ["what", "seconds", "peak MB", "x engine", "target"], rows)
+        mine = view.startswith("backprop")
+        rows.append([view + " (whole process)", seconds, "-" if memory is None else memory,
+                     seconds / engine, ours_json / seconds if not mine else "",
+                     verdict(seconds / engine, 1.5) if mine else ""])
+    for name, module in (("PyTorch", "torch"), ("JAX", "jax")):
+        if not peer_available(module):
+            rows.append([f"{name}: skipped", "", "", "", "", "pip install -e \".[bench]\""])
+    table(f"whole command vs in-process engine and peers (sum of {n:,} terms from stdin, "
+          f"--no-check; median of {repeat}, interleaved)",
+          ["what", "seconds", "peak MB", "x engine", "ours (json) / peer", "target"], rows)
 
 
 # -- modes ----------------------------------------------------------------------------------

@@ -45,6 +45,11 @@ def local_partials(graph: Graph, values: list[Any], i: int, backend=FLOAT) -> tu
 
 def non_finite(graph: Graph, values: list[float]) -> list[int]:
     """Ids of the op nodes whose value is inf or nan, first ones first."""
+    try:  # a sum is finite only if every term is (an overflow just takes the long way)
+        if math.isfinite(sum(values)):
+            return []
+    except TypeError:  # not floats
+        pass
     return [i for i, v in enumerate(values)
             if graph.nodes[i].args and isinstance(v, float) and not math.isfinite(v)]
 

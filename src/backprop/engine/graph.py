@@ -86,12 +86,25 @@ class Graph:
 
     @cached_property
     def depth(self) -> int:
-        """Length of the longest chain of ops from a leaf to any node."""
+        """Length of the longest chain of ops from a leaf to any node (one pass; the unary
+        and binary cases are spelled out: this runs on every large graph's JSON)."""
         level = [0] * len(self.nodes)
+        deepest = 0
         for i, node in enumerate(self.nodes):
-            if node.args:
-                level[i] = 1 + max(level[a] for a in node.args)
-        return max(level, default=0)
+            args = node.args
+            if not args:
+                continue
+            if len(args) == 1:
+                here = level[args[0]] + 1
+            elif len(args) == 2:
+                a, b = level[args[0]], level[args[1]]
+                here = (a if a > b else b) + 1
+            else:
+                here = 1 + max(level[a] for a in args)
+            level[i] = here
+            if here > deepest:
+                deepest = here
+        return deepest
 
     @cached_property
     def names(self) -> tuple[str, ...]:
