@@ -29,6 +29,7 @@ __all__ = ["Resolved", "Spec", "build_scalar_graph", "check_size", "load_spec",
 
 
 def _bytes(count: int) -> str:
+    """``count`` float64 numbers as memory, so a refusal says what the network would need."""
     size = count * 8
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if size >= scale:
