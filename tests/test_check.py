@@ -7,7 +7,8 @@ import math
 import pytest
 import sympy
 
-from backprop.check.check import check, symbols_for
+from backprop.check.check import check
+from backprop.check.symbolic import symbols_for
 from backprop.frontends.parse import parse
 
 

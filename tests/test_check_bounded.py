@@ -13,7 +13,9 @@ import time
 
 import pytest
 
-from backprop.check.check import chain_rule_trouble, check, differences, method_for
+from backprop.check.check import check, method_for
+from backprop.check.highprec import differences
+from backprop.check.notes import chain_rule_trouble
 from backprop.engine.evaluate import evaluate
 from backprop.frontends.parse import parse
 

@@ -13,7 +13,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from backprop.check.check import symbolic_values, symbols_for
+from backprop.check.symbolic import symbolic_values, symbols_for
 from backprop.errors import BackpropError
 from backprop.engine.evaluate import evaluate
 from backprop.engine.modes import run_mode

@@ -13,9 +13,10 @@ from backprop.frontends.load import load_graph
 from backprop.engine.modes import run_mode
 from backprop.frontends.point import parse_point
 from backprop.jobs.grad import grad
-from backprop.frontends.spec import (MAX_NESTING, YAML_LOADER_ENV, SpecError, build_scalar_graph,
-                           load_spec, load_spec_graph, parse_yaml, resolve, validate,
-                           yaml_loader)
+from backprop.frontends.spec import (build_scalar_graph, load_spec, load_spec_graph, parse_yaml,
+                                     resolve, validate)
+from backprop.frontends.spec_fields import SpecError
+from backprop.frontends.spec_yaml import MAX_NESTING, YAML_LOADER_ENV, yaml_loader
 
 from conftest import ROOT, run_cli
 

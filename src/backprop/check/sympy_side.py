@@ -154,7 +154,7 @@ def run(fn, *args, timeout: float | None = None, fresh: bool = False):
 
 
 def _here(fn, args, timeout: float):
-    from backprop.check.check import time_limit
+    from backprop.check.deadline import time_limit
 
     with time_limit(timeout):
         return fn(*args)
