@@ -4,7 +4,7 @@
     python benchmarks/run.py --quick     # tiny sizes, for the test suite's smoke run
 
 Prints one table per section, each figure next to its reference and the target ratio, and
-writes every figure to benchmarks/results.json (``--out``). Peers (micrograd, PyTorch) come
+writes every figure to benchmarks/results.json (``--out``). Peers (micrograd, PyTorch, JAX) come
 from the optional ``bench`` extra (``pip install -e ".[bench]"``); a missing peer is
 skipped with a note. docs/performance.md explains the sections and shows a real run.
 """
