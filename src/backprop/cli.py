@@ -203,7 +203,7 @@ def grad(
 
         check_size(graph)  # refuse a huge explanation before any work
     report = run_grad(graph, at=at, wrt=wrt, mode=mode, run_check=not no_check, rtol=rtol,
-                      atol=atol, limits=limits, strict=strict)
+                      atol=atol, limits=limits, strict=strict, picture=output == "markdown")
     explanation = None
     if explain:
         from backprop.jobs.explain import explain_bounded

@@ -28,6 +28,7 @@ FORMATS = ("text", "tree", "dot", "mermaid", "svg", "png")
 SUFFIXES = {".txt": "text", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
             ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
 DRAW_MAX_NODES = 5_000  # svg/png through Graphviz
+EMBED_MAX_NODES = 50  # a picture inside a report (Markdown's Mermaid block)
 TREE_MAX_ROWS = 5_000
 TREE_MAX_DEPTH = 100
 FORMULA_MAX_NODES = 400  # edge formulas (SymPy) on larger graphs would be slow

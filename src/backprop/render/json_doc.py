@@ -74,7 +74,7 @@ def grad_document(report, explanation=None) -> dict:
             for name, result in report.results.items()
         },
         "refused": report.refused,
-        "agreement": report.agreement(),
+        "agreement": report.mode_difference,
         "graph": {"nodes": len(graph), "edges": graph.edge_count, "depth": graph.depth},
         "check": check_document(report.check),
         "warnings": report.warnings,
