@@ -14,8 +14,8 @@ import pytest
 
 from backprop.engine.graph import GraphBuilder
 from backprop.frontends.parse import parse
-from backprop.jobs.picture import (DRAW_MAX_NODES, build, listing, mermaid_escape, to_dot, to_mermaid,
-                              tree_rows)
+from backprop.jobs.picture import DRAW_MAX_NODES, build, tree_rows
+from backprop.render.picture_text import listing, mermaid_escape, to_dot, to_mermaid
 from conftest import ROOT, run_cli
 
 SHARED = "sin(x^2)+cos(x^2)"

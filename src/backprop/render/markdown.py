@@ -74,7 +74,7 @@ def check_section(check) -> str:
 
 def mermaid_block(picture) -> str:
     """A ```mermaid picture of an annotated graph (``jobs.picture.Picture``)."""
-    from backprop.jobs.picture import to_mermaid
+    from backprop.render.picture_text import to_mermaid
 
     return "```mermaid\n" + to_mermaid(picture) + "```"
 
