@@ -133,35 +133,12 @@ def grad(
         raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
     if json_out and output != "json":
         raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
-    graph = read_graph(exprs, expr, limits)
-    if explain:
-        from backprop.jobs.explain import check_size
+    report = run_grad(read_graph(exprs, expr, limits), at=at, wrt=wrt, mode=mode,
+                      run_check=not no_check, rtol=rtol, atol=atol, limits=limits,
+                      strict=strict, picture=output == "markdown", explain=explain)
+    from backprop.render.show import show_grad
 
-        check_size(graph)  # refuse a huge explanation before any work
-    report = run_grad(graph, at=at, wrt=wrt, mode=mode, run_check=not no_check, rtol=rtol,
-                      atol=atol, limits=limits, strict=strict, picture=output == "markdown")
-    explanation = None
-    if explain:
-        from backprop.jobs.explain import explain_bounded
-
-        explanation = explain_bounded(report, limits.check_timeout)
-    if output == "json":
-        from backprop.render.json_doc import grad_document, write
-
-        write(grad_document(report, explanation), sys.stdout)
-    elif output == "markdown":
-        from backprop.render.markdown import grad_markdown
-
-        print(grad_markdown(report, explanation), end="")
-    else:
-        from backprop.render.console import make_console, render_grad
-
-        console = make_console()
-        render_grad(report, console)
-        if explanation is not None:
-            from backprop.render.explain_view import render_explanation
-
-            render_explanation(explanation, console)
+    show_grad(report, output)
     _exit_for(report)
 
 
@@ -251,16 +228,11 @@ def net_command(
     limits = Limits(**limits)
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
                      limits=limits, strict=strict)
-    if json_out:
-        from backprop.render.json_doc import dumps
-        from backprop.render.net_view import net_document
+    from backprop.render.net_view import net_document, render_net
+    from backprop.render.show import show
 
-        print(dumps(net_document(report, full)))
-    else:
-        from backprop.render.console import make_console
-        from backprop.render.net_view import render_net
-
-        render_net(report, make_console(), full)
+    show("json" if json_out else "text", report, document=lambda r: net_document(r, full),
+         view=lambda r, console: render_net(r, console, full))
     _exit_for(report)
 
 
@@ -270,27 +242,6 @@ def _one_format(json_out: bool, csv_out: bool) -> str:
     if json_out and csv_out:
         raise InputError("--json and --csv ask for two formats", hint="give one")
     return "json" if json_out else "csv" if csv_out else "text"
-
-
-def _emit(output: str, result, *, document, view, csv=None) -> None:
-    """Print a job's result once: one JSON document, CSV rows, or the terminal view.
-
-    Counts are exact ints however long (2^15000 paths has 4,516 digits): JSON and CSV
-    write them whole, past Python's default limit on int-to-text conversion."""
-    if output in ("json", "csv"):
-        from backprop.render.json_doc import dumps
-
-        digits = sys.get_int_max_str_digits()
-        sys.set_int_max_str_digits(0)
-        try:
-            text = dumps(document(result)) + "\n" if output == "json" else csv(result)
-        finally:
-            sys.set_int_max_str_digits(digits)
-        print(text, end="")
-    else:
-        from backprop.render.console import make_console
-
-        view(result, make_console())
 
 
 PATHS_EPILOG = """\b
@@ -324,8 +275,9 @@ def paths_command(
     graph = read_graph(exprs, expr, limits)
     listing = list_paths(graph, at=at, wrt=wrt, limit=limit, limits=limits)
     from backprop.render import compare_json, compare_view
+    from backprop.render.show import show
 
-    _emit("json" if json_out else "text", listing, document=compare_json.paths_document,
+    show("json" if json_out else "text", listing, document=compare_json.paths_document,
           view=compare_view.render_paths)
 
 
@@ -361,8 +313,9 @@ def compare_command(
     graph = read_graph(exprs, expr, limits)
     comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
     from backprop.render import compare_json, compare_view
+    from backprop.render.show import show
 
-    _emit(output, comparison, document=compare_json.compare_document,
+    show(output, comparison, document=compare_json.compare_document,
           csv=compare_json.compare_csv, view=compare_view.render_compare)
 
 
@@ -397,8 +350,9 @@ def scale_command(
     limits = Limits(**limits)
     result = scale(family, sizes, limits=limits, repeats=repeats, seed=seed)
     from backprop.render import compare_json, compare_view
+    from backprop.render.show import show
 
-    _emit(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
+    show(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
           view=compare_view.render_scale)
 
 

@@ -47,6 +47,7 @@ class GradReport:
     strict_error: str | None = None  # --strict's verdict: why the command exits 4
     mode_difference: float | None = None  # the modes' largest relative difference, if 2+ ran
     picture: Picture | None = None  # the annotated graph, when asked for and small enough
+    explanation: Any = None  # jobs.explain.Explanation, every step (--explain), when asked
 
     @property
     def jacobian(self) -> list[list[Any]]:
@@ -68,10 +69,16 @@ def stood_by(results: dict[str, ModeResult]) -> list[list[Any]]:
 
 def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: str = "reverse",
          run_check: bool = True, rtol: float = 1e-9, atol: float = 1e-12,
-         limits: Limits | None = None, strict: bool = False, picture: bool = False) -> GradReport:
+         limits: Limits | None = None, strict: bool = False, picture: bool = False,
+         explain: bool = False) -> GradReport:
     """Differentiate ``graph`` in the chosen modes, at a point or symbolically, and check;
-    with ``picture``, annotate small graphs for a picture too (``--format markdown``)."""
+    with ``picture``, annotate small graphs for a picture too (``--format markdown``);
+    with ``explain``, write every step down (``--explain``)."""
     limits = limits or Limits()
+    if explain:
+        from backprop.jobs.explain import check_size
+
+        check_size(graph)  # refuse a huge explanation before any work
     modes = modes_for(mode)
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
@@ -113,10 +120,17 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     if strict and point is not None and _has_non_finite(stood_by(results), output_values, point):
         strict_error = ("a value is not finite at this point (--strict): "
                         + "; ".join(warnings[:3]))
-    return GradReport(graph, to_text(graph, 2000) if len(graph.outputs) == 1 else None, names,
-                      point, output_values, output_formulas, results, timings, formulas, check,
-                      refused, warnings, strict_error, _mode_difference(results, point),
-                      _picture(graph, point) if picture else None)
+    report = GradReport(graph, to_text(graph, 2000) if len(graph.outputs) == 1 else None,
+                        names, point, output_values, output_formulas, results, timings,
+                        formulas, check, refused, warnings, strict_error,
+                        _mode_difference(results, point),
+                        _picture(graph, point) if picture else None)
+    if not explain:
+        return report
+    from backprop.jobs.explain import explain_bounded
+
+    # the explanation narrates the finished report, so it completes a copy of it
+    return replace(report, explanation=explain_bounded(report, limits.check_timeout))
 
 
 def _mode_difference(results: dict[str, ModeResult], point) -> float | None:

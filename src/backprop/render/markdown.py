@@ -123,7 +123,7 @@ def _gradient_table(report) -> str:
     return table(headers, rows)
 
 
-def grad_markdown(report, explanation=None) -> str:
+def grad_markdown(report) -> str:
     """The whole ``grad`` report: what was differentiated, the gradient, the cost of each
     mode, the check, warnings, a picture of small graphs (the one the job annotated, for a
     report asked with ``picture=True``), and the explanation if asked."""
@@ -157,6 +157,6 @@ def grad_markdown(report, explanation=None) -> str:
         parts += ["### Graph", "", mermaid_block(report.picture), ""]
     elif len(graph) > PICTURE_MAX_NODES:
         parts += ["### Graph", "", too_large_note(len(graph)), ""]
-    if explanation is not None:
-        parts += [explanation_block(explanation, "Step by step (--explain)"), ""]
+    if report.explanation is not None:
+        parts += [explanation_block(report.explanation, "Step by step (--explain)"), ""]
     return "\n".join(parts)
