@@ -1,7 +1,9 @@
-"""The command line: parse arguments, call the logic, render, map errors to exit codes.
+"""The command line: parse arguments, call the job, render, map errors to exit codes.
 
-Only this module imports typer. Every command returns data from the library and hands it
-to a renderer; ``main`` turns every error into one line on stderr and its exit code, once.
+Only the CLI layer imports typer: this module, cli_options.py (every option, declared
+once) and cli_errors.py (how a failure is told). Each command makes one call to its job
+(jobs/), which returns immutable data, and one to its renderer (render/); ``main`` turns
+every error into one line on stderr and its exit code, once.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from backprop.engine.graph import Graph
 from backprop.limits import Limits
 from backprop.engine.modes import MODES, agreement, run_mode
 from backprop.engine.modes import forward as forward_mode
+from backprop.jobs.common import input_ids
 from backprop.engine.modes import paths as paths_mode
 from backprop.render.numbers import counted, fmt_count
 
@@ -249,8 +250,7 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
     if chosen:
         point = random_point(graph, seed)
     names = parse_wrt(wrt, graph)
-    position = {name: k for k, name in enumerate(graph.input_names)}
-    wrt_ids = [graph.inputs[position[n]] for n in names]
+    wrt_ids = input_ids(graph, names)
     values, evaluation = median_time(lambda: evaluate(graph, point), repeats)
     warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_modes(graph, values, wrt_ids, limits, repeats)

@@ -20,7 +20,7 @@ from backprop.engine.graph import Graph
 from backprop.limits import Limits
 from backprop.engine.modes import ModeResult, agreement, run_mode
 from backprop.frontends.point import parse_point, parse_wrt, point_warnings
-from backprop.jobs.common import modes_for, run_modes
+from backprop.jobs.common import input_ids, modes_for, run_modes
 from backprop.engine.printer import to_text
 from backprop.jobs.picture import EMBED_MAX_NODES, Picture
 
@@ -82,8 +82,7 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     modes = modes_for(mode)
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
-    position = {name: k for k, name in enumerate(graph.input_names)}
-    wrt_ids = [graph.inputs[position[n]] for n in names]
+    wrt_ids = input_ids(graph, names)
     warnings: list[str] = []
     if point is None:
         check_formula_depth(graph)
