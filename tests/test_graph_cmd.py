@@ -14,8 +14,8 @@ import pytest
 
 from backprop.engine.graph import GraphBuilder
 from backprop.frontends.parse import parse
-from backprop.jobs.picture import (DRAW_MAX_NODES, build, listing, mermaid_escape, to_dot, to_mermaid,
-                              tree_rows)
+from backprop.jobs.picture import DRAW_MAX_NODES, build, tree_rows
+from backprop.render.picture_text import listing, mermaid_escape, to_dot, to_mermaid
 from conftest import ROOT, run_cli
 
 SHARED = "sin(x^2)+cos(x^2)"
@@ -214,3 +214,19 @@ def test_docs_image_is_what_the_documented_command_makes():
     svg_root(image.read_bytes())
     doc = (ROOT / "docs" / "graph.md").read_text(encoding="utf-8")
     assert 'backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o docs/images/shared_square.svg' in doc
+
+
+def test_the_graph_job_returns_data_that_the_renderer_formats(tmp_path):
+    """graph_picture computes (point, values, gradients, tree rows); show_graph only
+    formats and writes what it was given, to -o FILE byte for byte."""
+    from backprop.jobs.picture import graph_picture
+    from backprop.render.picture_text import show_graph
+
+    graph = parse(SHARED)
+    job = graph_picture(graph, "x=0.5", "tree")
+    assert job.rows == tree_rows(graph) and job.warnings == []
+    assert job.picture == build(graph, {"x": 0.5}, formulas=False)
+    dot_job = graph_picture(graph, "x=0.5", "dot")
+    target = tmp_path / "g.dot"
+    show_graph(dot_job, "dot", str(target))
+    assert target.read_text() == to_dot(dot_job.picture)

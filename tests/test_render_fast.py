@@ -79,3 +79,35 @@ def test_node_texts_print_each_node_as_to_text_does(text):
         assert to_text(graph, 10**9).endswith(texts[graph.outputs[0]])
     short = node_texts(graph, 20)
     assert all(s is None or (s == t and len(s) <= 20) for s, t in zip(short, texts))
+
+
+def test_render_imports_no_evaluation_modes_or_check():
+    """render/ formats what the jobs computed: no module of it imports the engine's
+    evaluation or modes, the check, or a frontend (issue 12)."""
+    import ast
+    from pathlib import Path
+
+    import backprop.render
+
+    forbidden = ("backprop.engine.evaluate", "backprop.engine.modes", "backprop.check",
+                 "backprop.frontends")
+    for path in Path(backprop.render.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith(forbidden), (path.name, node.module)
+
+
+def test_reports_are_built_once_and_frozen():
+    """A job's report is immutable: what the renderers read is what the job found,
+    agreement of the modes included."""
+    from dataclasses import FrozenInstanceError
+
+    from backprop.jobs.compare import compare
+
+    report = grad(parse("sin(x*y)"), at="x=0.5,y=2", mode="all", run_check=False)
+    assert report.agreement() == report.mode_difference is not None
+    comparison = compare(parse("sin(x*y)"), at="x=0.5,y=2", repeats=1)
+    assert comparison.mode_difference is not None
+    for result in (report, comparison, comparison.costs["reverse"]):
+        with pytest.raises(FrozenInstanceError):
+            result.warnings = []  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""Writing a result to ``-o FILE``: checked before any work, written only to that file.
+"""Writing a result to ``-o FILE`` (or standard output): checked before any work, written
+only to that file.
 
 ``check_writable`` runs before the graph is even parsed, so a typo in a directory name
 fails at once (exit 2) rather than after a long render. ``write`` opens exactly the path it
@@ -43,3 +44,18 @@ def write(path: str, data: bytes | str) -> None:
             handle.write(data)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def deliver(data: bytes | str, output: str | None) -> None:
+    """``data`` to the ``-o`` file if one was given, else to standard output (bytes as
+    they are, after any text already printed)."""
+    import sys
+
+    if output is not None:
+        write(output, data)
+    elif isinstance(data, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(data)

@@ -1,4 +1,5 @@
-"""What every job shares: which modes a ``--mode`` names, and running them under a limit."""
+"""What every job shares: which modes a ``--mode`` names, running them under a limit, and
+the node ids of the inputs differentiated by."""
 
 from __future__ import annotations
 
@@ -38,3 +39,9 @@ def run_modes(modes: tuple[str, ...], run: Callable[[str], Any]) \
             continue
         seconds[name] = time.perf_counter() - start
     return results, seconds, refused
+
+
+def input_ids(graph, names: list[str]) -> list[int]:
+    """The node ids of the inputs ``names`` (as ``--wrt`` names them), in that order."""
+    position = {name: k for k, name in enumerate(graph.input_names)}
+    return [graph.inputs[position[n]] for n in names]

@@ -27,6 +27,7 @@ from backprop.engine.graph import Graph
 from backprop.limits import Limits
 from backprop.engine.modes import MODES, agreement, run_mode
 from backprop.engine.modes import forward as forward_mode
+from backprop.jobs.common import input_ids
 from backprop.engine.modes import paths as paths_mode
 from backprop.render.numbers import counted, fmt_count
 
@@ -55,7 +56,7 @@ def median_time(function: Callable[[], Any], repeats: int = DEFAULT_REPEATS,
     return result, Timing(statistics.median(times), len(times))
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModeCost:
     """One mode on one graph: exact counts, and either a measured run or why it was not run."""
 
@@ -194,8 +195,10 @@ def ratio(numerator: int, denominator: int) -> float | int | None:
         return numerator // denominator
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
+    """Everything ``compare`` found, built once: renderers only read it."""
+
     graph: Graph
     text: str | None  # the graph printed back as an expression, when it is short
     wrt: list[str]
@@ -206,6 +209,7 @@ class Comparison:
     costs: dict[str, ModeCost]
     verdict: Verdict
     warnings: list[str] = field(default_factory=list)
+    mode_difference: float | None = None  # the largest relative difference of the modes run
 
     @property
     def primitives(self) -> int:
@@ -224,7 +228,7 @@ class Comparison:
 
     def agreement(self) -> float | None:
         """Largest relative difference between the Jacobians of the modes that ran."""
-        return agreement([c.jacobian for c in self.costs.values() if c.jacobian is not None])
+        return self.mode_difference
 
 
 def random_point(graph: Graph, seed: int) -> dict[str, float]:
@@ -246,11 +250,11 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
     if chosen:
         point = random_point(graph, seed)
     names = parse_wrt(wrt, graph)
-    position = {name: k for k, name in enumerate(graph.input_names)}
-    wrt_ids = [graph.inputs[position[n]] for n in names]
+    wrt_ids = input_ids(graph, names)
     values, evaluation = median_time(lambda: evaluate(graph, point), repeats)
     warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_modes(graph, values, wrt_ids, limits, repeats)
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
+    difference = agreement([c.jacobian for c in costs.values() if c.jacobian is not None])
     return Comparison(graph, text, names, point, chosen, seed, evaluation, costs,
-                      verdict(costs, len(graph.outputs), len(wrt_ids)), warnings)
+                      verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference)

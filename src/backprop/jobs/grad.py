@@ -18,17 +18,20 @@ from backprop.errors import LimitError
 from backprop.engine.evaluate import evaluate, non_finite_warnings
 from backprop.engine.graph import Graph
 from backprop.limits import Limits
-from backprop.engine.modes import MODES, ModeResult, agreement, run_mode
+from backprop.engine.modes import ModeResult, agreement, run_mode
 from backprop.frontends.point import parse_point, parse_wrt, point_warnings
-from backprop.jobs.common import modes_for, run_modes
+from backprop.jobs.common import input_ids, modes_for, run_modes
 from backprop.engine.printer import to_text
+from backprop.jobs.picture import EMBED_MAX_NODES, Picture
 
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
 
 
-@dataclass
+@dataclass(frozen=True)
 class GradReport:
+    """Everything ``grad`` found, built once when the job is done: renderers only read it."""
+
     graph: Graph
     text: str | None  # the graph printed back as an expression
     wrt: list[str]
@@ -42,34 +45,45 @@ class GradReport:
     refused: dict[str, str] = field(default_factory=dict)  # mode -> why it was not run
     warnings: list[str] = field(default_factory=list)
     strict_error: str | None = None  # --strict's verdict: why the command exits 4
+    mode_difference: float | None = None  # the modes' largest relative difference, if 2+ ran
+    picture: Picture | None = None  # the annotated graph, when asked for and small enough
+    explanation: Any = None  # jobs.explain.Explanation, every step (--explain), when asked
 
     @property
     def jacobian(self) -> list[list[Any]]:
         """The gradient the report stands by: reverse mode's when it ran."""
-        for mode in ("reverse", "forward", "paths"):
-            if mode in self.results:
-                return self.results[mode].jacobian
-        raise LookupError("no mode ran")
+        return stood_by(self.results)
 
     def agreement(self) -> float | None:
         """Largest relative difference between the numeric Jacobians of the modes run."""
-        if self.point is None or len(self.results) < 2:
-            return None
-        return agreement([self.jacobian] + [r.jacobian for r in self.results.values()])
+        return self.mode_difference
+
+
+def stood_by(results: dict[str, ModeResult]) -> list[list[Any]]:
+    """The Jacobian a report stands by: reverse mode's when it ran, else forward's, paths'."""
+    for mode in ("reverse", "forward", "paths"):
+        if mode in results:
+            return results[mode].jacobian
+    raise LookupError("no mode ran")
 
 
 def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: str = "reverse",
          run_check: bool = True, rtol: float = 1e-9, atol: float = 1e-12,
-         limits: Limits | None = None, strict: bool = False) -> GradReport:
-    """Differentiate ``graph`` in the chosen modes, at a point or symbolically, and check."""
+         limits: Limits | None = None, strict: bool = False, picture: bool = False,
+         explain: bool = False) -> GradReport:
+    """Differentiate ``graph`` in the chosen modes, at a point or symbolically, and check;
+    with ``picture``, annotate small graphs for a picture too (``--format markdown``);
+    with ``explain``, write every step down (``--explain``)."""
     limits = limits or Limits()
+    if explain:
+        from backprop.jobs.explain import check_size
+
+        check_size(graph)  # refuse a huge explanation before any work
     modes = modes_for(mode)
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
-    position = {name: k for k, name in enumerate(graph.input_names)}
-    wrt_ids = [graph.inputs[position[n]] for n in names]
+    wrt_ids = input_ids(graph, names)
     warnings: list[str] = []
-    small = len(graph) <= FORMULA_NODE_LIMIT and graph.depth <= FORMULA_MAX_DEPTH
     if point is None:
         check_formula_depth(graph)
     if point is None and len(graph) > SYMBOLIC_NODE_LIMIT:
@@ -80,49 +94,96 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         values = evaluate(graph, point)
         warnings += point_warnings(point)
         warnings += non_finite_warnings(graph, values)
-        output_values, output_formulas = [values[o] for o in graph.outputs], None
     else:
         values = symbolic_values(graph)
-        output_values, output_formulas = None, [values[o] for o in graph.outputs]
+    outputs = [values[o] for o in graph.outputs]
 
     results, timings, refused = run_modes(
         modes, lambda name: _run(name, graph, values, wrt_ids, point, limits))
     warnings += [f"{name} mode not run: {message}" for name, message in refused.items()]
-
-    formulas = next(iter(results.values())).jacobian if point is None else None
-    text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
-    report = GradReport(graph, text, names, point, output_values,
-                        output_formulas, results, timings, formulas, None, refused, warnings)
     # All of SymPy's work (formulas as text included: ordering a sum's terms can evaluate
     # e^(e^(6.4e11)) for ever) runs in a side process killed at --check-timeout.
-    timeout = limits.check_timeout
+    sympy_job = SympyJob(graph, names, run_check, rtol, atol, limits.check_timeout)
     if point is None:
-        job = (graph, names, report.output_formulas, report.formulas, run_check, rtol, atol,
-               timeout)
-        try:
-            report.output_formulas, report.formulas, report.check = sympy_side.run(
-                _sympy_symbolic, *job, timeout=timeout)
-        except (sympy_side.TimedOut, sympy_side.Died) as error:
-            report.output_formulas = [_unordered(f) for f in report.output_formulas]
-            report.formulas = [[_unordered(f) for f in row] for row in report.formulas]
-            report.check = unfinished(error, graph, names, None, timeout) if run_check \
-                else None
+        output_values = None
+        # the first mode's formulas, as they came (modes agree, but not in the same form)
+        first = next(iter(results.values())).jacobian
+        output_formulas, formulas, check = sympy_job.symbolic(outputs, first)
     else:
-        warnings += _undefined_gradients(report)
-        warnings += _non_finite_gradient_warnings(report)
-        # At a point, formulas come with the check (--no-check never loads SymPy), in the
-        # side process that cli.grad started, if it did, else in a fresh one.
-        if run_check:
-            job = (graph, names, wrt_ids, report.jacobian, point, small, rtol, atol, timeout)
-            try:
-                report.output_formulas, report.formulas, report.check = sympy_side.run(
-                    _sympy_at_point, *job, timeout=timeout, fresh=not small)
-            except (sympy_side.TimedOut, sympy_side.Died) as error:
-                report.check = unfinished(error, graph, names, point, timeout)
-    if strict and point is not None and _has_non_finite(report):
-        report.strict_error = ("a value is not finite at this point (--strict): "
-                               + "; ".join(warnings[:3]))
-    return report
+        output_values = outputs
+        results, undefined = _undefined_gradients(graph, output_values, results)
+        jacobian = stood_by(results)
+        warnings += undefined + _non_finite_gradient_warnings(graph, names, jacobian)
+        output_formulas, formulas, check = sympy_job.at_point(wrt_ids, jacobian, point)
+    strict_error = None
+    if strict and point is not None and _has_non_finite(stood_by(results), output_values, point):
+        strict_error = ("a value is not finite at this point (--strict): "
+                        + "; ".join(warnings[:3]))
+    report = GradReport(graph, to_text(graph, 2000) if len(graph.outputs) == 1 else None,
+                        names, point, output_values, output_formulas, results, timings,
+                        formulas, check, refused, warnings, strict_error,
+                        _mode_difference(results, point),
+                        _picture(graph, point) if picture else None)
+    if not explain:
+        return report
+    from backprop.jobs.explain import explain_bounded
+
+    # the explanation narrates the finished report, so it completes a copy of it
+    return replace(report, explanation=explain_bounded(report, limits.check_timeout))
+
+
+def _mode_difference(results: dict[str, ModeResult], point) -> float | None:
+    if point is None or len(results) < 2:
+        return None
+    return agreement([stood_by(results)] + [r.jacobian for r in results.values()])
+
+
+def _picture(graph: Graph, point) -> Picture | None:
+    """The annotated graph for a report's picture, or None when too large to draw there."""
+    if len(graph) > EMBED_MAX_NODES:
+        return None
+    from backprop.jobs.picture import build
+
+    return build(graph, point)
+
+
+@dataclass(frozen=True)
+class SympyJob:
+    """SymPy's part of ``grad`` (formulas as text, the check) in a side process."""
+
+    graph: Graph
+    names: list[str]
+    run_check: bool
+    rtol: float
+    atol: float
+    timeout: float
+
+    def symbolic(self, outputs: list, jacobian: list[list]) -> tuple:
+        """(output formulas, Jacobian formulas, check) without a point."""
+        job = (self.graph, self.names, outputs, jacobian, self.run_check, self.rtol, self.atol,
+               self.timeout)
+        try:
+            return sympy_side.run(_sympy_symbolic, *job, timeout=self.timeout)
+        except (sympy_side.TimedOut, sympy_side.Died) as error:
+            return ([_unordered(f) for f in outputs],
+                    [[_unordered(f) for f in row] for row in jacobian],
+                    unfinished(error, self.graph, self.names, None, self.timeout)
+                    if self.run_check else None)
+
+    def at_point(self, wrt_ids: list[int], jacobian: list[list], point) -> tuple:
+        """(output formulas, Jacobian formulas, check) at a point: formulas come with the
+        check (--no-check never loads SymPy), in the side process that cli.grad started,
+        if it did, else in a fresh one."""
+        if not self.run_check:
+            return None, None, None
+        graph = self.graph
+        small = len(graph) <= FORMULA_NODE_LIMIT and graph.depth <= FORMULA_MAX_DEPTH
+        job = (graph, self.names, wrt_ids, jacobian, point, small, self.rtol, self.atol,
+               self.timeout)
+        try:
+            return sympy_side.run(_sympy_at_point, *job, timeout=self.timeout, fresh=not small)
+        except (sympy_side.TimedOut, sympy_side.Died) as error:
+            return None, None, unfinished(error, graph, self.names, point, self.timeout)
 
 
 def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol, atol,
@@ -190,37 +251,39 @@ def _run(name, graph, values, wrt_ids, point, limits) -> ModeResult:
     return replace(result, jacobian=[[float(v) for v in row] for row in result.jacobian])
 
 
-def _undefined_gradients(report: GradReport) -> list[str]:
+def _undefined_gradients(graph: Graph, output_values: list, results: dict[str, ModeResult]) \
+        -> tuple[dict[str, ModeResult], list[str]]:
     """Where an output is nan (log(-1)), the function is not defined at the point, so
     neither is its gradient: every mode's row becomes nan, and a warning says why."""
     warnings = []
-    for o, value in enumerate(report.output_values):
+    results = dict(results)
+    for o, value in enumerate(output_values):
         if value == value:
             continue
-        label = report.graph.output_names[o] if len(report.graph.outputs) > 1 else "f"
-        row = report.jacobian[o]
+        label = graph.output_names[o] if len(graph.outputs) > 1 else "f"
+        row = stood_by(results)[o]
         if any(v == v for v in row):
             warnings.append(f"{label} is nan at this point (outside its domain), so its "
                             "gradient is not valid there: reported as nan (the chain rule "
                             f"alone gives {', '.join(repr(v) for v in row[:3])})")
-        for name, result in report.results.items():
+        for name, result in results.items():
             jacobian = [list(r) for r in result.jacobian]
             jacobian[o] = [math.nan] * len(jacobian[o])
-            report.results[name] = replace(result, jacobian=jacobian)
-    return warnings
+            results[name] = replace(result, jacobian=jacobian)
+    return results, warnings
 
 
-def _non_finite_gradient_warnings(report: GradReport) -> list[str]:
+def _non_finite_gradient_warnings(graph: Graph, wrt: list[str], jacobian) -> list[str]:
     warnings = []
-    for o, row in enumerate(report.jacobian):
-        for name, value in zip(report.wrt, row):
+    for o, row in enumerate(jacobian):
+        for name, value in zip(wrt, row):
             if not math.isfinite(value):
-                label = report.graph.output_names[o] if len(report.graph.outputs) > 1 else "f"
+                label = graph.output_names[o] if len(graph.outputs) > 1 else "f"
                 warnings.append(f"d{label}/d{name} is {value!r}")
     return warnings[:5]
 
 
-def _has_non_finite(report: GradReport) -> bool:
-    values = [v for row in report.jacobian for v in row] + list(report.output_values or []) \
-        + list(report.point.values())
+def _has_non_finite(jacobian, output_values, point) -> bool:
+    values = [v for row in jacobian for v in row] + list(output_values or []) \
+        + list(point.values())
     return any(not math.isfinite(v) for v in values)

@@ -1,12 +1,13 @@
-"""Pictures of the graph as data and text: a jaxpr-like listing, tree rows, DOT, Mermaid.
+"""Pictures of the graph as data: the ``graph`` job.
 
 ``build`` annotates a graph once: every node's readable name (the names ``--explain``
 uses), its op, and at a point its value and its gradient ∂f/∂node (the adjoint, from
 reverse mode run with every active node as a variable); every edge's local partial as a
-formula (small graphs) and, at a point, as a number. ``to_dot``, ``to_mermaid`` and
-``listing`` turn that into strings; ``tree_rows`` gives the rows of an expression tree
-that ``render/graph_view.py`` draws with rich. ``render_with_dot`` runs Graphviz's
-``dot`` for svg/png. All loops; nothing recurses, so a 1,000,000-node chain lists fine.
+formula (small graphs) and, at a point, as a number. ``tree_rows`` gives the rows of an
+expression tree. ``graph_picture`` is the whole job: the checks that come before any
+work, the rows, the point and the annotated picture. Turning it into a listing, DOT,
+Mermaid, a tree or Graphviz's svg/png is formatting: ``render/picture_text.py``. All
+loops; nothing recurses, so a 1,000,000-node chain lists fine.
 
 Limits (docs/graph.md): svg/png are drawn up to ``DRAW_MAX_NODES`` nodes (``dot`` takes
 minutes on larger graphs), the tree up to ``TREE_MAX_ROWS`` rows and ``TREE_MAX_DEPTH``
@@ -15,25 +16,20 @@ levels; edge formulas are written up to ``FORMULA_MAX_NODES`` nodes.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from backprop.errors import BackpropError, InputError, LimitError
+from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph
-from backprop.engine.ops import OPS
 
 FORMATS = ("text", "tree", "dot", "mermaid", "svg", "png")
 SUFFIXES = {".txt": "text", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
             ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
 DRAW_MAX_NODES = 5_000  # svg/png through Graphviz
+EMBED_MAX_NODES = 50  # a picture inside a report (Markdown's Mermaid block)
 TREE_MAX_ROWS = 5_000
 TREE_MAX_DEPTH = 100
 FORMULA_MAX_NODES = 400  # edge formulas (SymPy) on larger graphs would be slow
-DOT_TIMEOUT = 60.0  # seconds dot may take
-INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
-                "graphviz), or use --format dot, which needs no Graphviz, and draw it elsewhere")
 
 
 @dataclass(frozen=True)
@@ -134,160 +130,6 @@ def build(graph: Graph, point: Mapping[str, float] | None = None, *,
     return Picture(nodes, tuple(edges), title, out_name, point is not None)
 
 
-def node_lines(node: PictureNode, output_name: str) -> list[str]:
-    """The lines of a node's label: name, op, value, and ``grad``, which is
-    ∂(output)/∂(node), the node's adjoint."""
-    lines = [node.name]
-    if node.op == "input":
-        lines.append("input")
-    elif node.op == "const":
-        pass
-    else:
-        lines.append(OPS[node.op].name)
-    if node.value is not None and node.op != "const":
-        lines.append(f"value {number_text(node.value)}")
-    if node.grad is not None:
-        lines.append(f"grad {number_text(node.grad)}")
-    return lines
-
-
-def edge_text(edge: PictureEdge) -> str | None:
-    if not edge.active:
-        return None
-    if edge.formula is not None and edge.number is not None:
-        shown = number_text(edge.number)
-        return edge.formula if edge.formula == shown else f"{edge.formula} = {shown}"
-    if edge.formula is not None:
-        return edge.formula
-    if edge.number is not None:
-        return number_text(edge.number)
-    return None
-
-
-# --------------------------------------------------------------------------- DOT
-
-
-def dot_escape(text: str) -> str:
-    """Text for a DOT double-quoted string: backslashes and quotes escaped, no newlines."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
-
-
-_DOT_STYLE = {
-    "input": 'shape=box, style="rounded,filled", fillcolor="#dbeafe", color="#1d4ed8"',
-    "const": 'shape=plaintext, fontcolor="#6b7280"',
-    "op": 'shape=ellipse, style=filled, fillcolor="#ffffff", color="#374151"',
-    "output": 'shape=doubleoctagon, style=filled, fillcolor="#fde68a", color="#b45309", '
-              'penwidth=2',
-}
-
-
-def to_dot(picture: Picture) -> str:
-    """Graphviz source: inputs blue boxes, constants grey text, the output a gold octagon;
-    each edge labelled with its local partial (formula and, at a point, number)."""
-    lines = [
-        "digraph backprop {",
-        "  rankdir=LR;",
-        f'  label="{dot_escape(picture.title)}"; labelloc=t; fontname="Helvetica";',
-        '  node [fontname="Helvetica", fontsize=11];',
-        '  edge [fontname="Helvetica", fontsize=10, color="#4b5563"];',
-    ]
-    for node in picture.nodes:
-        label = "\\n".join(dot_escape(line) for line in node_lines(node, picture.output_name))
-        lines.append(f'  n{node.index} [label="{label}", {_DOT_STYLE[node.kind]}];')
-    for edge in picture.edges:
-        text = edge_text(edge)
-        attrs = [] if edge.active else ['style=dashed', 'color="#9ca3af"']
-        if text is not None:
-            attrs.insert(0, f'label="{dot_escape(text)}"')
-        suffix = f" [{', '.join(attrs)}]" if attrs else ""
-        lines.append(f"  n{edge.source} -> n{edge.target}{suffix};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- Mermaid
-
-_MERMAID_ENTITIES = {
-    "#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "[": "#91;", "]": "#93;",
-    "{": "#123;", "}": "#125;", "|": "#124;", "`": "#96;",
-    ";": "#59;", "&": "#38;", "\n": " ", "\r": " ",
-}
-
-
-def mermaid_escape(text: str) -> str:
-    """Text for a quoted Mermaid label: every character Mermaid reads as syntax becomes an
-    entity code (``#quot;``, ``#lt;``, ``#91;``), one character at a time."""
-    return "".join(_MERMAID_ENTITIES.get(ch, ch) for ch in text)
-
-
-_MERMAID_CLASSES = (
-    "  classDef input fill:#dbeafe,stroke:#1d4ed8,color:#111827",
-    "  classDef const fill:#f3f4f6,stroke:#9ca3af,color:#6b7280",
-    "  classDef op fill:#ffffff,stroke:#374151,color:#111827",
-    "  classDef output fill:#fde68a,stroke:#b45309,stroke-width:2px,color:#111827",
-)
-
-
-def to_mermaid(picture: Picture) -> str:
-    """A Mermaid flowchart with the same labels as the DOT picture, escaped."""
-    lines = ["flowchart LR"]
-    for node in picture.nodes:
-        label = "<br/>".join(mermaid_escape(line) for line in node_lines(node,
-                                                                         picture.output_name))
-        open_, close = {"input": ("[", "]"), "const": ("[", "]"), "op": ("(", ")"),
-                        "output": ("{{", "}}")}[node.kind]
-        lines.append(f'  n{node.index}{open_}"{label}"{close}')
-    for edge in picture.edges:
-        text = edge_text(edge)
-        arrow = "-->" if edge.active else "-.->"
-        if text is not None:
-            lines.append(f'  n{edge.source} {arrow}|"{mermaid_escape(text)}"| n{edge.target}')
-        else:
-            lines.append(f"  n{edge.source} {arrow} n{edge.target}")
-    lines.extend(_MERMAID_CLASSES)
-    by_kind: dict[str, list[str]] = {}
-    for node in picture.nodes:
-        by_kind.setdefault(node.kind, []).append(f"n{node.index}")
-    for kind, ids in by_kind.items():
-        for start in range(0, len(ids), 200):
-            lines.append(f"  class {','.join(ids[start:start + 200])} {kind}")
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- listing
-
-
-def listing(graph: Graph, picture: Picture | None = None) -> str:
-    """A jaxpr-like listing: ``v1 = pow x 2`` per op node, constants written inline, and a
-    comment with the node's readable text, value and gradient."""
-    nodes = graph.nodes
-    short_names = graph.names
-    rows: list[tuple[str, str]] = []
-    for i, node in enumerate(nodes):
-        if node.op == "const":
-            continue
-        if node.op == "input":
-            code = f"{short_names[i]} = input"
-        else:
-            code = f"{short_names[i]} = {node.op} " + " ".join(short_names[a] for a in node.args)
-        note = ""
-        if picture is not None:
-            pnode = picture.nodes[i]
-            if node.label is None and node.args:
-                note = pnode.name
-            if pnode.value is not None:
-                note += f" = {number_text(pnode.value)}" if note else \
-                    f"= {number_text(pnode.value)}"
-            if pnode.grad is not None:
-                note += f", grad {number_text(pnode.grad)}"
-        rows.append((code, note))
-    width = min(max((len(code) for code, _ in rows), default=0), 48)
-    lines = [f"{code:<{width}}  # {note}" if note else code for code, note in rows]
-    outs = ", ".join(short_names[o] for o in graph.outputs)
-    lines.append(f"out: {outs}")
-    return "\n".join(lines) + "\n"
-
-
 # --------------------------------------------------------------------------- tree
 
 
@@ -325,7 +167,7 @@ def tree_rows(graph: Graph, max_rows: int = TREE_MAX_ROWS,
     return rows
 
 
-# --------------------------------------------------------------------------- Graphviz
+# --------------------------------------------------------------------------- the job
 
 
 def check_drawable(graph: Graph, max_nodes: int = DRAW_MAX_NODES) -> None:
@@ -336,40 +178,32 @@ def check_drawable(graph: Graph, max_nodes: int = DRAW_MAX_NODES) -> None:
             hint="use --format dot or --format text, which work for any size")
 
 
-def find_dot() -> str:
-    found = shutil.which("dot")
-    if found is None:
-        raise InputError("svg and png are drawn by Graphviz's dot program, which is not "
-                         "installed", hint=INSTALL_HINT)
-    return found
+@dataclass(frozen=True)
+class GraphPicture:
+    """The ``graph`` job's result: the annotated picture, the tree's rows (for the tree
+    format), and the warnings about the point."""
+
+    graph: Graph
+    picture: Picture
+    rows: list[TreeRow] | None
+    warnings: list[str]
 
 
-def render_with_dot(source: str, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
-    """Run ``dot -T<fmt>`` on DOT source and return the picture's bytes."""
-    if fmt not in ("svg", "png"):
-        raise InputError(f"dot renders svg or png here, not {fmt!r}")
-    program = find_dot()
-    try:
-        proc = subprocess.run([program, f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise LimitError(f"Graphviz's dot did not finish within {timeout:g} s",
-                         hint="use --format dot and render it yourself") from None
-    except OSError as error:
-        raise InputError(f"could not run Graphviz's dot ({error.strerror or error})",
-                         hint=INSTALL_HINT) from None
-    if proc.returncode != 0 or not proc.stdout:
-        first = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DotFailed(f"Graphviz's dot failed (exit {proc.returncode})"
-                        + (f": {first[0]}" if first else ""),
-                        hint="--format dot prints the source it was given")
-    return proc.stdout
+def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str) -> GraphPicture:
+    """Annotate ``graph`` (at the point ``at``) for a picture in format ``fmt``; refuse,
+    before any work, what cannot be drawn (too large, no Graphviz, too deep a tree)."""
+    from backprop.frontends.point import parse_point, point_warnings
 
+    if fmt in ("svg", "png"):
+        from backprop.graphviz import find_dot
 
-class DotFailed(BackpropError):
-    """dot rejected our source or crashed: not the user's input, so a bug-like exit."""
-
-    exit_code = 70
+        check_drawable(graph)  # the documented size limit first, then Graphviz
+        find_dot()
+    rows = tree_rows(graph) if fmt == "tree" else None
+    edges_labelled = fmt in ("dot", "mermaid", "svg", "png")  # only pictures need SymPy
+    point = parse_point(at, graph)
+    return GraphPicture(graph, build(graph, point, formulas=None if edges_labelled else False),
+                        rows, point_warnings(point))
 
 
 def format_for(fmt: str | None, output: str | None) -> str:
@@ -384,3 +218,12 @@ def format_for(fmt: str | None, output: str | None) -> str:
 
         return SUFFIXES.get(Path(output).suffix.lower(), "text")
     return "text"
+
+
+def __getattr__(name: str):
+    """The text formats moved to ``render/picture_text.py``; older imports still work."""
+    if name in ("listing", "to_dot", "to_mermaid"):
+        from backprop.render import picture_text
+
+        return getattr(picture_text, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

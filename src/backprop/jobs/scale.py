@@ -12,7 +12,7 @@ the asymptotic growth.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backprop.jobs.compare import ModeCost, cost_modes, median_time, random_point, Timing
 from backprop.errors import InputError, LimitError
@@ -126,7 +126,7 @@ def fit_growth(sizes: list[int], values: list[float | int | None]) -> Fit:
     return Fit(model, exponent=k, points=len(pairs))
 
 
-@dataclass
+@dataclass(frozen=True)
 class SizeRow:
     size: int
     nodes: int
@@ -138,7 +138,7 @@ class SizeRow:
     costs: dict[str, ModeCost]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScaleResult:
     family: Family
     sizes: list[int]
@@ -166,17 +166,17 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
         point = random_point(graph, seed)
         values, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)
         costs = cost_modes(graph, values, list(graph.inputs), limits, repeats, budget)
-        for cost in costs.values():
-            cost.jacobian = None  # only the counts and times are kept per size
+        # only the counts and times are kept per size
+        costs = {mode: replace(cost, jacobian=None) for mode, cost in costs.items()}
         rows.append(SizeRow(size, len(graph), graph.edge_count, len(graph.inputs),
                             len(graph.outputs), graph.depth, evaluation, costs))
         del graph, values
-    result = ScaleResult(family, sizes, rows, limits, seed)
+    fits = {}
     for mode in MODES:
         costs = [row.costs[mode] for row in rows]
-        result.fits[mode] = {
+        fits[mode] = {
             "passes": fit_growth(sizes, [c.passes for c in costs]),
             "operations": fit_growth(sizes, [c.operations for c in costs]),
             "seconds": fit_growth(sizes, [c.seconds for c in costs]),
         }
-    return result
+    return ScaleResult(family, sizes, rows, limits, seed, fits)

@@ -14,6 +14,14 @@ from backprop.engine.counts import FIELDS
 from backprop.render.json_doc import JSON_VERSION, number
 
 
+def _head(command: str, result) -> dict:
+    """What every document about one graph opens with: the command, the expression as
+    printed back, the graph's outputs and inputs, and the inputs differentiated by."""
+    return {"version": JSON_VERSION, "command": command, "expression": result.text,
+            "outputs": list(result.graph.output_names),
+            "inputs": list(result.graph.input_names), "wrt": result.wrt}
+
+
 def _mode_document(comparison, mode: str) -> dict:
     cost = comparison.costs[mode]
     return {
@@ -39,12 +47,7 @@ def compare_document(comparison) -> dict:
     c = comparison
     graph = c.graph
     return {
-        "version": JSON_VERSION,
-        "command": "compare",
-        "expression": c.text,
-        "outputs": list(graph.output_names),
-        "inputs": list(graph.input_names),
-        "wrt": c.wrt,
+        **_head("compare", c),
         "point": {k: number(v) for k, v in c.point.items()},
         "point_source": "random" if c.random_point else "given",
         "seed": c.seed if c.random_point else None,
@@ -55,7 +58,7 @@ def compare_document(comparison) -> dict:
         "modes": {mode: _mode_document(c, mode) for mode in c.costs},
         "verdict": {"winners": c.verdict.winners, "ranking": c.verdict.ranking,
                     "text": c.verdict.text, "shape": c.verdict.shape, "rule": c.verdict.rule},
-        "agreement": number(c.agreement()),
+        "agreement": number(c.mode_difference),
         "warnings": c.warnings,
     }
 
@@ -84,14 +87,8 @@ def _value(value, symbolic: bool):
 
 def paths_document(listing) -> dict:
     symbolic = listing.symbolic
-    graph = listing.graph
     return {
-        "version": JSON_VERSION,
-        "command": "paths",
-        "expression": listing.text,
-        "outputs": list(graph.output_names),
-        "inputs": list(graph.input_names),
-        "wrt": listing.wrt,
+        **_head("paths", listing),
         "point": None if listing.point is None
         else {k: number(v) for k, v in listing.point.items()},
         "total_paths": listing.total_paths,

@@ -58,9 +58,8 @@ def render_compare(comparison, console: Console) -> None:
     console.print(f"[bold]verdict:[/bold] {escape(c.verdict.text)}")
     console.print(f"[dim]rule: {escape(c.verdict.rule)}[/dim]")
     console.print(f"shape: {escape(c.verdict.shape)}")
-    agreement = c.agreement()
-    if agreement is not None:
-        console.print(f"modes agree: largest relative difference {agreement:.3g}")
+    if c.mode_difference is not None:
+        console.print(f"modes agree: largest relative difference {c.mode_difference:.3g}")
     for mode, cost in c.costs.items():
         if not cost.ran:
             console.print(f"[yellow]{mode}: estimated, not run[/yellow]: {escape(cost.reason)}")

@@ -191,9 +191,8 @@ def render_grad(report, console: Console) -> None:
         print_table(console, _gradient_table(report))
     else:
         print_table(console, _jacobian_table(report))
-    agreement = report.agreement()
-    if agreement is not None:  # (a table ends with its own blank line)
-        console.print(f"modes agree: largest relative difference {agreement:.3g}")
+    if report.mode_difference is not None:  # (a table ends with its own blank line)
+        console.print(f"modes agree: largest relative difference {report.mode_difference:.3g}")
         console.print()
     print_table(console, counts_table(report.results, report.timings))
     render_warnings(report.warnings)

@@ -37,7 +37,7 @@ def formula(expr: Any) -> str | None:
     return None if expr is None else str(expr)
 
 
-def grad_document(report, explanation=None) -> dict:
+def grad_document(report) -> dict:
     """Everything ``backprop grad`` computed, as plain data (with ``--explain``, its steps
     under "explain", docs/json-explain.md)."""
     graph = report.graph
@@ -74,13 +74,13 @@ def grad_document(report, explanation=None) -> dict:
             for name, result in report.results.items()
         },
         "refused": report.refused,
-        "agreement": report.agreement(),
+        "agreement": report.mode_difference,
         "graph": {"nodes": len(graph), "edges": graph.edge_count, "depth": graph.depth},
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
-    if explanation is not None:
-        document["explain"] = explain_document(explanation)
+    if report.explanation is not None:
+        document["explain"] = explain_document(report.explanation)
     return document
 
 

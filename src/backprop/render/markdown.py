@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from backprop.engine.counts import FIELDS
+from backprop.jobs.picture import EMBED_MAX_NODES as PICTURE_MAX_NODES
 from backprop.render.numbers import fmt, fmt_seconds
 
-PICTURE_MAX_NODES = 50  # a Mermaid picture is embedded up to this many nodes
 
 
 def cell(text: Any) -> str:
@@ -72,14 +72,17 @@ def check_section(check) -> str:
     return f"➖ **check skipped**: {cell(check.reason)} ({cell(check.method)}){notes}"
 
 
-def mermaid_block(graph, point=None, max_nodes: int = PICTURE_MAX_NODES) -> str:
-    """A ```mermaid picture of the graph, or a one-line note when it is too large to draw."""
-    if len(graph) > max_nodes:
-        return (f"_The graph has {len(graph):,} nodes; pictures are embedded up to "
-                f"{max_nodes} nodes. Draw it with `backprop graph ... --format svg`._")
-    from backprop.jobs.picture import build, to_mermaid
+def mermaid_block(picture) -> str:
+    """A ```mermaid picture of an annotated graph (``jobs.picture.Picture``)."""
+    from backprop.render.picture_text import to_mermaid
 
-    return "```mermaid\n" + to_mermaid(build(graph, point)) + "```"
+    return "```mermaid\n" + to_mermaid(picture) + "```"
+
+
+def too_large_note(nodes: int) -> str:
+    """What stands instead of a picture the job did not draw: the graph is too large."""
+    return (f"_The graph has {nodes:,} nodes; pictures are embedded up to "
+            f"{PICTURE_MAX_NODES} nodes. Draw it with `backprop graph ... --format svg`._")
 
 
 def explanation_block(explanation, summary: str = "Step by step") -> str:
@@ -120,9 +123,10 @@ def _gradient_table(report) -> str:
     return table(headers, rows)
 
 
-def grad_markdown(report, explanation=None, picture_max_nodes: int = PICTURE_MAX_NODES) -> str:
+def grad_markdown(report) -> str:
     """The whole ``grad`` report: what was differentiated, the gradient, the cost of each
-    mode, the check, warnings, a picture of small graphs, and the explanation if asked."""
+    mode, the check, warnings, a picture of small graphs (the one the job annotated, for a
+    report asked with ``picture=True``), and the explanation if asked."""
     graph = report.graph
     names = ", ".join(graph.input_names)
     parts = ["## backprop grad", ""]
@@ -139,9 +143,9 @@ def grad_markdown(report, explanation=None, picture_max_nodes: int = PICTURE_MAX
     parts += [line, ""]
     parts += ["### Gradient" if len(graph.outputs) == 1 else "### Jacobian", "",
               _gradient_table(report), ""]
-    agreement = report.agreement()
-    if agreement is not None:
-        parts += [f"Modes agree: largest relative difference {agreement:.3g}.", ""]
+    if report.mode_difference is not None:
+        parts += [f"Modes agree: largest relative difference {report.mode_difference:.3g}.",
+                  ""]
     parts += ["### Cost per mode", "", counts_table(report.results, report.timings), ""]
     if report.refused:
         parts += [f"- {cell(mode)} not run: {cell(why)}" for mode, why in report.refused.items()]
@@ -149,7 +153,10 @@ def grad_markdown(report, explanation=None, picture_max_nodes: int = PICTURE_MAX
     parts += ["### Check", "", check_section(report.check), ""]
     if report.warnings:
         parts += ["### Warnings", ""] + [f"- {cell(w)}" for w in report.warnings] + [""]
-    parts += ["### Graph", "", mermaid_block(graph, report.point, picture_max_nodes), ""]
-    if explanation is not None:
-        parts += [explanation_block(explanation, "Step by step (--explain)"), ""]
+    if report.picture is not None:
+        parts += ["### Graph", "", mermaid_block(report.picture), ""]
+    elif len(graph) > PICTURE_MAX_NODES:
+        parts += ["### Graph", "", too_large_note(len(graph)), ""]
+    if report.explanation is not None:
+        parts += [explanation_block(report.explanation, "Step by step (--explain)"), ""]
     return "\n".join(parts)

@@ -1,0 +1,117 @@
+"""Every command-line option, declared once: shared ``Annotated`` aliases for the options
+several commands take, and one alias per ``Limits`` field, added to a command by
+``with_limits``. Part of the CLI layer (with cli.py, the only modules that import typer).
+
+An option whose help says what it means for one command (``--at``: formulas, or a random
+point) has one alias per meaning; its flags and type are still written here only.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Callable, List, Optional
+
+import click
+import typer
+
+from backprop.limits import Limits
+
+
+class WholeNumber(click.ParamType):
+    """A limit: a whole number written 1000000 or 1e6 (ASCII digits only)."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        import re
+        from decimal import Decimal
+
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if re.fullmatch(r"[+-]?[0-9]+", text):
+            return int(text)
+        if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?([eE]\+?[0-9]{1,3})?", text):
+            number = Decimal(text)
+            if number == number.to_integral_value():
+                return int(number)
+        self.fail(f"{value!r} is not a whole number (write 1000000 or 1e6)", param, ctx)
+
+
+COUNT = WholeNumber()
+
+
+def _count(flag: str, help: str):
+    return Annotated[int, typer.Option(flag, click_type=COUNT, help=help)]
+
+
+# -- the limits: one alias per Limits field, its default the field's (docs/errors.md) ----
+
+LIMIT_OPTIONS = {
+    "max_nodes": _count("--max-nodes", "Refuse graphs with more nodes."),
+    "max_depth": _count("--max-depth", "Refuse deeper graphs."),
+    "max_paths": _count("--max-paths", "Refuse path enumeration over this many paths."),
+    "max_ops": _count("--max-ops", "Refuse (compare: estimate, not run) forward mode or path "
+                      "enumeration over this many partials + multiplications + additions."),
+    "max_forward_sweeps": _count("--max-forward-sweeps", "Estimate, not run, forward mode "
+                                 "over this many sweeps (one per input)."),
+    "max_values": _count("--max-values", "Refuse networks holding more numbers."),
+    "max_units": _count("--max-units", "Refuse layers with more units."),
+    "max_jvps": _count("--max-jvps", "Refuse forward mode over this many JVPs (array engine)."),
+    "max_bytes": _count("--max-bytes", "Refuse longer input text."),
+    "check_timeout": Annotated[float, typer.Option("--check-timeout",
+                                                   help="Seconds the SymPy check may take.")],
+}
+
+
+def with_limits(*names: str) -> Callable:
+    """Give a command the limit options ``names`` (in that order, after its own), each
+    declared once in LIMIT_OPTIONS with the Limits field's default. The command takes them
+    as ``**limits``: ``Limits(**limits)`` is the one validated record its job needs."""
+    def add(command: Callable) -> Callable:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                   default=getattr(Limits, name),
+                                   annotation=LIMIT_OPTIONS[name]) for name in names]
+        command.__signature__ = signature.replace(parameters=own + extra)
+        return command
+    return add
+
+
+# -- what the graph commands read --------------------------------------------------------
+
+GradExprs = Annotated[Optional[List[str]], typer.Argument(
+    metavar="EXPR...", help="Expression(s); '-' reads stdin.")]
+Exprs = Annotated[Optional[List[str]], typer.Argument(
+    metavar="EXPR|SPEC...", help="Expression(s) or a spec; '-' reads stdin.")]
+Expr = Annotated[Optional[List[str]], typer.Option(
+    "-e", "--expr", help="An expression (may start with '-').")]
+
+
+def _at(help: str):
+    return Annotated[Optional[List[str]], typer.Option("--at", help=help)]
+
+
+AtPoint = _at("Point: x=1,y=2 (repeatable).")
+AtAnnotates = _at("Point: x=1,y=2 (adds values and gradients).")
+AtOrFormulas = _at("Point: x=1,y=2 (else formulas).")
+AtOrRandom = _at("Point: x=1,y=2 (else a seeded random point).")
+
+
+def _wrt(help: str):
+    return Annotated[Optional[str], typer.Option("--wrt", help=help)]
+
+
+Wrt = _wrt("Variables to differentiate by: x,y.")
+WrtPaths = _wrt("Paths from these inputs only: x,y.")
+
+# -- how a job runs and what it prints ---------------------------------------------------
+
+Mode = Annotated[str, typer.Option("--mode", "-m", help="forward | paths | reverse | all.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 on a non-finite result.")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+CsvModes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per mode.")]
+CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per size and mode.")]
+Repeats = Annotated[int, typer.Option(
+    "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
