@@ -162,8 +162,7 @@ def _render_paths(console: Console, report: NetReport) -> None:
             console.print("  " + escape(" → ".join(term.nodes)), soft_wrap=True)
             console.print(f"    = {escape(product)} = {fmt(term.product)}", soft_wrap=True)
         if terms:
-            total = sum(t.product for t in terms)
-            console.print(f"  ∂L/∂{escape(name)} = {fmt(total)}")
+            console.print(f"  ∂L/∂{escape(name)} = {fmt(report.path_sums[name])}")
 
 
 # --------------------------------------------------------------------------- JSON

@@ -1,0 +1,232 @@
+"""The array op table: networks on numpy arrays, each op's rules written once.
+
+Like ``ops.py`` for scalars, every array op declares, in one entry next to its name:
+
+* ``value(args, node)`` -> (value, aux): the primal, and what its derivative rules reuse;
+* ``local(out, args, node)``: an elementwise op's local partial, taken from the *scalar*
+  op table (``ops.OPS``) through the numpy backend, so tanh' = 1 - tanh^2 is written once
+  for floats, SymPy and arrays alike (None for the other ops);
+* ``vjp(g, k, out, args, aux, local)``: the adjoint's contribution to argument k, a local
+  linear map that never builds a Jacobian (seed 002; matmul: ``g @ W.T`` and ``X.T @ g``);
+* ``jvp(t, out, args, aux, local)``: the tangent of the output from a tangent ``t`` of the
+  first argument (tangents flow along the data path; parameters enter through ``seed``);
+* ``seed(index, out, args)``: the output's tangent when one entry of the parameter at
+  argument 1 is seeded with 1 (matmul's weight, add_bias's bias).
+
+Softmax's Jacobian is symmetric, so its VJP and JVP are one linear map (``_softmax_map``);
+each loss is a scaled linear functional <direction, .> at the point, so its VJP and JVP
+are one rule (``_loss``). The three sweeps below (evaluate, reverse, tangent) are the only
+loops: a new array op is one entry here and one builder line. Its counts on the scalar
+graph it stands for are declared in ``jobs/net_counts.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class ANode:
+    """One array-valued node: op, argument ids, a name, and the op-table entry for "act"."""
+
+    op: str  # param, const, matmul, add_bias, act, softmax, half_sse, mse, softmax_ce
+    args: tuple[int, ...] = ()
+    name: str = ""
+    fn: str | None = None
+
+
+@dataclass(frozen=True)
+class ArrayOp:
+    """An array primitive: its value, local partial, VJP, JVP and parameter seed."""
+
+    name: str
+    value: Callable[..., tuple[Any, Any]]
+    vjp: Callable[..., Any]
+    jvp: Callable[..., Any]
+    local: Callable[..., Any] | None = None
+    seed: Callable[..., Any] | None = None
+
+
+def _np():
+    import numpy as np
+
+    return np
+
+
+def _backend():
+    from backprop.engine.backends import array
+
+    return array()
+
+
+# -- matmul and add_bias: X @ W + b, weights stored inputs × units -------------------------
+
+
+def _matmul_seed(index, out, args):
+    """X @ W with W[i, j] seeded: column j of the output is X[:, i]."""
+    i, j = index
+    tangent = _np().zeros_like(out)
+    tangent[:, j] = args[0][:, i]
+    return tangent
+
+
+def _bias_seed(index, out, args):
+    """Z + b with b[j] seeded: column j of the output is 1."""
+    tangent = _np().zeros_like(out)
+    tangent[:, index[0]] = 1.0
+    return tangent
+
+
+# -- elementwise activation: the scalar op table's own entry --------------------------------
+
+
+def _act_value(args, node):
+    from backprop.engine.ops import OPS
+
+    return OPS[node.fn].value(_backend(), args[0]), None
+
+
+def _act_local(out, args, node):
+    from backprop.engine.ops import OPS
+
+    return OPS[node.fn].partials(_backend(), out, args[0])[0]
+
+
+# -- softmax over each row -------------------------------------------------------------------
+
+
+def _softmax_value(args, node):
+    np = _np()
+    z = args[0] - args[0].max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True), None
+
+
+def _softmax_map(y, v):
+    """The softmax Jacobian (symmetric) applied to v: the VJP and the JVP alike."""
+    return y * (v - (v * y).sum(axis=1, keepdims=True))
+
+
+# -- losses: L and its gradient direction d; VJP = scale(g) d, JVP = scale(<d, t>) ------------
+
+
+def _squared_error(args, node):
+    np = _np()
+    d = args[0] - args[1]
+    total = float(np.vdot(d, d))
+    return (0.5 * total if node.op == "half_sse" else total / d.size), d
+
+
+def _softmax_ce(args, node):
+    np = _np()
+    z, T = args
+    top = z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z - top).sum(axis=1, keepdims=True)) + top
+    P = np.exp(z - lse)
+    B = z.shape[0]
+    return float(np.sum(T * (lse - z))) / B, (P * T.sum(axis=1, keepdims=True) - T) / B
+
+
+def _loss(name: str, value, scale) -> ArrayOp:
+    """A loss at the point is ``scale(<d, .>)``: one rule gives its VJP and its JVP."""
+    return ArrayOp(name, value,
+                   vjp=lambda g, k, out, args, aux, local: scale(g, aux) * aux,
+                   jvp=lambda t, out, args, aux, local: scale(float(_np().vdot(aux, t)), aux))
+
+
+ARRAY_OPS: dict[str, ArrayOp] = {
+    op.name: op
+    for op in (
+        ArrayOp("matmul", lambda args, node: (args[0] @ args[1], None),
+                vjp=lambda g, k, out, args, aux, local: g @ args[1].T if k == 0 else args[0].T @ g,
+                jvp=lambda t, out, args, aux, local: t @ args[1], seed=_matmul_seed),
+        ArrayOp("add_bias", lambda args, node: (args[0] + args[1], None),
+                vjp=lambda g, k, out, args, aux, local: g if k == 0 else g.sum(axis=0),
+                jvp=lambda t, out, args, aux, local: t, seed=_bias_seed),
+        ArrayOp("act", _act_value, local=_act_local,
+                vjp=lambda g, k, out, args, aux, local: g * local,
+                jvp=lambda t, out, args, aux, local: local * t),
+        ArrayOp("softmax", _softmax_value,
+                vjp=lambda g, k, out, args, aux, local: _softmax_map(out, g),
+                jvp=lambda t, out, args, aux, local: _softmax_map(out, t)),
+        _loss("half_sse", _squared_error, lambda g, d: g),
+        _loss("mse", _squared_error, lambda g, d: 2.0 * g / d.size),
+        _loss("softmax_ce", _softmax_ce, lambda g, d: g),
+    )
+}
+LEAVES = ("param", "const")
+
+
+# -- the sweeps ---------------------------------------------------------------------------------
+
+
+def evaluate(nodes, leaves: dict[int, Any]) -> tuple[list, dict]:
+    """Every node's value and each op's aux (what its derivative rules reuse)."""
+    np = _np()
+    values: list[Any] = [None] * len(nodes)
+    aux: dict[int, Any] = {}
+    with np.errstate(all="ignore"):
+        for i, node in enumerate(nodes):
+            if node.op in LEAVES:
+                values[i] = leaves[i]
+                continue
+            values[i], extra = ARRAY_OPS[node.op].value([values[a] for a in node.args], node)
+            if extra is not None:
+                aux[i] = extra
+    return values, aux
+
+
+def linearize(nodes, values: list) -> dict[int, Any]:
+    """The elementwise ops' local partials, computed once and reused by every sweep."""
+    np = _np()
+    local = {}
+    with np.errstate(all="ignore"):
+        for i, node in enumerate(nodes):
+            rule = node.op not in LEAVES and ARRAY_OPS[node.op].local
+            if rule:
+                local[i] = rule(values[i], [values[a] for a in node.args], node)
+    return local
+
+
+def reverse(nodes, values: list, aux: dict, local: dict, active, output: int) \
+        -> tuple[dict[int, Any], int]:
+    """One adjoint sweep of VJPs: every node's adjoint, and the floats held at the peak."""
+    np = _np()
+    adjoint: dict[int, Any] = {output: 1.0}
+    held = 1
+    with np.errstate(all="ignore"):
+        for i in range(len(nodes) - 1, -1, -1):
+            g = adjoint.get(i)
+            node = nodes[i]
+            if g is None or not node.args:
+                continue
+            op = ARRAY_OPS[node.op]
+            args = [values[a] for a in node.args]
+            for k, a in enumerate(node.args):
+                if not active[a]:
+                    continue
+                contribution = op.vjp(g, k, values[i], args, aux.get(i), local.get(i))
+                if a in adjoint:
+                    adjoint[a] = adjoint[a] + contribution
+                else:
+                    adjoint[a] = contribution
+                    held += np.size(contribution)
+    return adjoint, held
+
+
+def tangent(nodes, values: list, aux: dict, local: dict, user: int, index, output: int):
+    """d(output)/d(one entry of the parameter that ``user`` takes): one JVP sweep."""
+    node = nodes[user]
+    args = [values[a] for a in node.args]
+    tangents = {user: ARRAY_OPS[node.op].seed(index, values[user], args)}
+    for v in range(user + 1, len(nodes)):
+        node = nodes[v]
+        if not node.args:
+            continue
+        t = tangents.get(node.args[0])
+        if t is None:
+            continue
+        tangents[v] = ARRAY_OPS[node.op].jvp(t, values[v], [values[a] for a in node.args],
+                                              aux.get(v), local.get(v))
+    return tangents.get(output, 0.0)
