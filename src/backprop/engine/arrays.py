@@ -44,6 +44,7 @@ class ArrayOp:
     value: Callable[..., tuple[Any, Any]]
     vjp: Callable[..., Any]
     jvp: Callable[..., Any]
+    cost: Callable[..., Any]
     local: Callable[..., Any] | None = None
     seed: Callable[..., Any] | None = None
 
@@ -128,31 +129,91 @@ def _softmax_ce(args, node):
     return float(np.sum(T * (lse - z))) / B, (P * T.sum(axis=1, keepdims=True) - T) / B
 
 
-def _loss(name: str, value, scale) -> ArrayOp:
+def _loss(name: str, value, scale, cost) -> ArrayOp:
     """A loss at the point is ``scale(<d, .>)``: one rule gives its VJP and its JVP."""
-    return ArrayOp(name, value,
+    return ArrayOp(name, value, cost=cost,
                    vjp=lambda g, k, out, args, aux, local: scale(g, aux) * aux,
                    jvp=lambda t, out, args, aux, local: scale(float(_np().vdot(aux, t)), aux))
+
+
+# -- costs: each op's scalar expansion, for one example and column (engine/array_costs.py) ----
+
+
+def _matmul_cost(tally, args, values, batch):
+    """z[j] = W[0][j]*x[0] + W[1][j]*x[1] + ...: n products and a chain, per unit and example."""
+    from backprop.engine.array_costs import Col
+
+    xs, slot = args
+    n, m = values[1].shape
+    xs = xs or [None] * n
+    tally.times = batch * m
+    entry = Col(1, 0, 0, tally.none, partial=1)  # W[i][j]: one entry of column j
+    s = tally.chain([tally.node(entry, x) for x in xs])
+    return [Col(s.paths, s.visits, s.depth,
+                tuple(r | (1 << j if k == slot else 0) for k, r in enumerate(s.reach)))
+            for j in range(m)]
+
+
+def _bias_cost(tally, args, values, batch):
+    zs, slot = args
+    tally.times = batch
+    return [tally.node(z, tally.leaf(slot, j)) for j, z in enumerate(zs)]
+
+
+def _act_cost(tally, args, values, batch):
+    tally.times = batch
+    return [tally.node(z) for z in args[0]]
+
+
+def _softmax_cost(tally, args, values, batch):
+    """exp of each entry, the chain of their sum, one division per entry."""
+    tally.times = batch
+    exps = [tally.node(z) for z in args[0]]
+    total = tally.chain(exps)
+    return [tally.node(e, total) for e in exps]
+
+
+def _squared_error_cost(tally, args, values, batch):
+    """(y - t)^2 per entry (t and 2 constants), the chain over the batch, the scale."""
+    tally.times = batch
+    terms = [tally.node(tally.node(y, None), None) for y in args[0]]
+    tally.times = 1
+    order = _np().tile(_np().arange(len(terms)), batch)  # example by example
+    return tally.node(None, tally.chain(terms, order))
+
+
+def _softmax_ce_cost(tally, args, values, batch):
+    """Per example log(sum exp z); t_k * (lse - z_k) for each nonzero target; their chain."""
+    zs, T = args[0], values[1]
+    tally.times = batch
+    lse = tally.node(tally.chain([tally.node(z) for z in zs]))
+    nonzero = T != 0
+    terms = []
+    for k, z in enumerate(zs):
+        tally.times = int(nonzero[:, k].sum())
+        terms.append(tally.node(None, tally.node(lse, z)))
+    tally.times = 1
+    return tally.node(None, tally.chain(terms, _np().nonzero(nonzero)[1]))  # example-major
 
 
 ARRAY_OPS: dict[str, ArrayOp] = {
     op.name: op
     for op in (
-        ArrayOp("matmul", lambda args, node: (args[0] @ args[1], None),
+        ArrayOp("matmul", lambda args, node: (args[0] @ args[1], None), cost=_matmul_cost,
                 vjp=lambda g, k, out, args, aux, local: g @ args[1].T if k == 0 else args[0].T @ g,
                 jvp=lambda t, out, args, aux, local: t @ args[1], seed=_matmul_seed),
-        ArrayOp("add_bias", lambda args, node: (args[0] + args[1], None),
+        ArrayOp("add_bias", lambda args, node: (args[0] + args[1], None), cost=_bias_cost,
                 vjp=lambda g, k, out, args, aux, local: g if k == 0 else g.sum(axis=0),
                 jvp=lambda t, out, args, aux, local: t, seed=_bias_seed),
-        ArrayOp("act", _act_value, local=_act_local,
+        ArrayOp("act", _act_value, cost=_act_cost, local=_act_local,
                 vjp=lambda g, k, out, args, aux, local: g * local,
                 jvp=lambda t, out, args, aux, local: local * t),
-        ArrayOp("softmax", _softmax_value,
+        ArrayOp("softmax", _softmax_value, cost=_softmax_cost,
                 vjp=lambda g, k, out, args, aux, local: _softmax_map(out, g),
                 jvp=lambda t, out, args, aux, local: _softmax_map(out, t)),
-        _loss("half_sse", _squared_error, lambda g, d: g),
-        _loss("mse", _squared_error, lambda g, d: 2.0 * g / d.size),
-        _loss("softmax_ce", _softmax_ce, lambda g, d: g),
+        _loss("half_sse", _squared_error, lambda g, d: g, _squared_error_cost),
+        _loss("mse", _squared_error, lambda g, d: 2.0 * g / d.size, _squared_error_cost),
+        _loss("softmax_ce", _softmax_ce, lambda g, d: g, _softmax_ce_cost),
     )
 }
 LEAVES = ("param", "const")

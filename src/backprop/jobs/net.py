@@ -24,7 +24,7 @@ from backprop.errors import InputError, LimitError
 from backprop.frontends.spec import Spec, load_spec, scalar_size
 from backprop.jobs.net_array import ArrayNet, run_array
 from backprop.jobs.net_counts import structure
-from backprop.jobs.net_report import NetReport, _flat, summary
+from backprop.jobs.net_report import NetReport, _flat, finish, summary
 from backprop.jobs.net_scalar import path_listing, run_scalar
 from backprop.limits import Limits
 
@@ -74,6 +74,7 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
         if chosen == "scalar":
             report.paths, report.path_sums = path_listing(report, max_terms=12)
     _non_finite(report, strict)
+    finish(report)
     return report
 
 

@@ -129,7 +129,7 @@ def run_array(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
     anet = ArrayNet(net)
     values, aux = anet.evaluate()
     primal = anet.primal_floats(values)
-    counted = structure(spec, net.T)
+    counted = structure(spec, anet.nodes, anet.leaves)
     peaks = {"forward": primal + anet.forward_floats(values),
              "paths": primal + counted.edges + counted.longest + 1}
 

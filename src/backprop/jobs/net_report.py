@@ -31,6 +31,8 @@ class LayerGradient:
     values: Any  # flat, same order as names
     gradients: dict[str, Any]  # mode -> flat gradients
     mask: Any = None  # array engine: which flat entries are unnamed (None: all)
+    summaries: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    # mode -> (norm, min, max) of its gradients, for the per-layer table (see finish)
 
 
 @dataclass
@@ -70,6 +72,7 @@ class NetReport:
     paths: dict[str, list[PathTerm]] = field(default_factory=dict)  # --param on small nets
     path_sums: dict[str, float] = field(default_factory=dict)  # each listing's sum
     strict_error: str | None = None  # --strict's verdict: why the command exits 4
+    modes_agree: float | None = None  # agreement(), computed once by finish()
     graph: Any = field(default=None, repr=False)  # scalar engine: the Graph and its values
     values: Any = field(default=None, repr=False)
 
@@ -108,6 +111,14 @@ class NetReport:
                 for a, b in zip(_flat(group.gradients[mode]), _flat(group.gradients[ref])):
                     worst = max(worst, relative_difference(a, b))
         return worst
+
+
+def finish(report: NetReport) -> None:
+    """What the views show beyond the gradients, computed once here (render/ only formats):
+    each layer's gradient summary per mode, and how closely the modes agree."""
+    for group in report.layers:
+        group.summaries = {mode: summary(group.gradients[mode]) for mode in group.gradients}
+    report.modes_agree = report.agreement()
 
 
 def _flat(values) -> list[float]:
