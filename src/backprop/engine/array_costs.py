@@ -46,6 +46,7 @@ class Tally:
         self.none = (0,) * len(weights)
         self.op_nodes = self.edges = self.forward_nodes = self.forward_edges = 0
         self.times = 1  # identical copies the rule being run stands for
+        self.loss: Col | None = None  # the last node's summary, once count() has run
 
     def bits(self, reach: tuple[int, ...]) -> int:
         """Entries in whole parameter columns that a reach mask names."""
@@ -142,5 +143,5 @@ def count(nodes, leaves: dict, ops: dict, batch: int) -> Tally:
             values = [leaves.get(a) for a in node.args]
             tally.times = 1
             state[i] = ops[node.op].cost(tally, args, values, batch)
-    tally.loss = state[-1]
+    tally.loss = state[-1]  # the builder adds the loss last
     return tally

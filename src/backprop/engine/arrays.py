@@ -11,13 +11,17 @@ Like ``ops.py`` for scalars, every array op declares, in one entry next to its n
 * ``jvp(t, out, args, aux, local)``: the tangent of the output from a tangent ``t`` of the
   first argument (tangents flow along the data path; parameters enter through ``seed``);
 * ``seed(index, out, args)``: the output's tangent when one entry of the parameter at
-  argument 1 is seeded with 1 (matmul's weight, add_bias's bias).
+  argument 1 is seeded with 1 (matmul's weight, add_bias's bias);
+* ``cost(tally, args, values, batch)``: the op's *scalar expansion* (the nodes the scalar
+  engine would build for it: matmul's products and sum chain, softmax's exps, chain and
+  divisions), written with ``array_costs.Tally``'s two builders, so the array engine
+  prints the exact counts of a scalar graph it never builds.
 
 Softmax's Jacobian is symmetric, so its VJP and JVP are one linear map (``_softmax_map``);
 each loss is a scaled linear functional <direction, .> at the point, so its VJP and JVP
-are one rule (``_loss``). The three sweeps below (evaluate, reverse, tangent) are the only
-loops: a new array op is one entry here and one builder line. Its counts on the scalar
-graph it stands for are declared in ``jobs/net_counts.py``.
+are one rule (``_loss``). The sweeps below (evaluate, linearize, reverse, tangent) and
+``array_costs.count`` are the only loops: a new array op is one entry here and one line in
+the network builder (``jobs/net_array.py``).
 """
 
 from __future__ import annotations

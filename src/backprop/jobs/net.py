@@ -24,11 +24,11 @@ from backprop.errors import InputError, LimitError
 from backprop.frontends.spec import Spec, load_spec, scalar_size
 from backprop.jobs.net_array import ArrayNet, run_array
 from backprop.jobs.net_counts import structure
-from backprop.jobs.net_report import NetReport, _flat, finish, summary
+from backprop.jobs.net_report import NetReport, finish, flat_list, summary
 from backprop.jobs.net_scalar import path_listing, run_scalar
 from backprop.limits import Limits
 
-__all__ = ["ArrayNet", "NetReport", "run_net", "select", "structure", "summary"]
+__all__ = ["ArrayNet", "NetReport", "flat_list", "run_net", "select", "structure", "summary"]
 
 SCALAR_ENGINE_LIMIT = 5_000  # scalar graphs up to this many nodes (upper bound) by default
 ENGINES = ("auto", "scalar", "array")
@@ -122,7 +122,7 @@ def _non_finite(report: NetReport, strict: bool) -> None:
         bad.append(f"the loss is {report.loss!r}")
     ref = report.reference
     count = sum(1 for v in report.named_gradients[ref].values() if not math.isfinite(v))
-    count += sum(1 for g in report.layers for v in _flat(g.gradients[ref])
+    count += sum(1 for g in report.layers for v in flat_list(g.gradients[ref])
                  if not math.isfinite(v))
     if count:
         bad.append(f"{count:,} gradient " + ("entry is" if count == 1 else "entries are")

@@ -108,7 +108,7 @@ class NetReport:
             for name, value in self.named_gradients[mode].items():
                 worst = max(worst, relative_difference(value, self.named_gradients[ref][name]))
             for group in self.layers:
-                for a, b in zip(_flat(group.gradients[mode]), _flat(group.gradients[ref])):
+                for a, b in zip(flat_list(group.gradients[mode]), flat_list(group.gradients[ref])):
                     worst = max(worst, relative_difference(a, b))
         return worst
 
@@ -121,7 +121,7 @@ def finish(report: NetReport) -> None:
     report.modes_agree = report.agreement()
 
 
-def _flat(values) -> list[float]:
+def flat_list(values) -> list[float]:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
@@ -133,7 +133,7 @@ def summary(values) -> tuple[float, float, float]:
         if not values.size:
             return 0.0, 0.0, 0.0
         return float(np.linalg.norm(values)), float(values.min()), float(values.max())
-    items = _flat(values)
+    items = flat_list(values)
     if not items:
         return 0.0, 0.0, 0.0
     return math.sqrt(math.fsum(v * v for v in items)), min(items), max(items)

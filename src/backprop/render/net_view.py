@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from backprop.jobs.net import NetReport
+from backprop.jobs.net import NetReport, flat_list
 from backprop.render.console import (counts_table, fmt, new_table, print_table, render_check,
                       render_warnings)
 from backprop.render.json_doc import JSON_VERSION, check_document, number
@@ -187,8 +187,8 @@ def net_document(report: NetReport, full: bool = False) -> dict:
                                       "max": number(high)}
         if full:
             entry["names"] = list(group.names)
-            entry["values"] = [number(v) for v in _flat_values(group.values)]
-            entry["gradients"] = {mode: [number(v) for v in _flat_values(group.gradients[mode])]
+            entry["values"] = [number(v) for v in flat_list(group.values)]
+            entry["gradients"] = {mode: [number(v) for v in flat_list(group.gradients[mode])]
                                   for mode in modes}
         layers.append(entry)
     document = {
@@ -227,7 +227,3 @@ def net_document(report: NetReport, full: bool = False) -> dict:
         "warnings": report.warnings,
     }
     return document
-
-
-def _flat_values(values):
-    return values.tolist() if hasattr(values, "tolist") else list(values)
