@@ -72,7 +72,7 @@ class NetReport:
     paths: dict[str, list[PathTerm]] = field(default_factory=dict)  # --param on small nets
     path_sums: dict[str, float] = field(default_factory=dict)  # each listing's sum
     strict_error: str | None = None  # --strict's verdict: why the command exits 4
-    modes_agree: float | None = None  # agreement(), computed once by finish()
+    mode_difference: float | None = None  # agreement(), computed once by finish()
     graph: Any = field(default=None, repr=False)  # scalar engine: the Graph and its values
     values: Any = field(default=None, repr=False)
 
@@ -118,7 +118,7 @@ def finish(report: NetReport) -> None:
     each layer's gradient summary per mode, and how closely the modes agree."""
     for group in report.layers:
         group.summaries = {mode: summary(group.gradients[mode]) for mode in group.gradients}
-    report.modes_agree = report.agreement()
+    report.mode_difference = report.agreement()
 
 
 def flat_list(values) -> list[float]:

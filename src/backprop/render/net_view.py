@@ -136,7 +136,7 @@ def render_net(report: NetReport, console: Console, full: bool = False) -> None:
                             _rows_table(report, "Weights and biases", _entry_names(report)))
         elif entries:
             print_table(console, _layers_table(report))
-    agreement = report.modes_agree
+    agreement = report.mode_difference
     if agreement is not None:
         console.print(f"modes agree: largest relative difference {agreement:.3g}")
     console.print()
@@ -222,7 +222,7 @@ def net_document(report: NetReport, full: bool = False) -> dict:
         "modes": {mode: {"ran": run.ran, "counts": run.counts.as_dict(),
                          "seconds": run.seconds} for mode, run in report.runs.items()},
         "refused": report.refused,
-        "agreement": report.modes_agree,
+        "agreement": report.mode_difference,
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
