@@ -123,7 +123,7 @@ def measure(sizes: list[int], batch: int, repeat: int) -> dict:
         start = time.perf_counter()
         by_hand(X, T, Ws, bs)
         times_hand.append(time.perf_counter() - start)
-    counts = structure(spec, T)
+    counts = structure(spec, anet.nodes, anet.leaves)
     return {
         "network": "-".join(map(str, sizes)),
         "batch": batch,

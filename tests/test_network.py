@@ -1,4 +1,5 @@
-"""The array engine, the exact counts, and ``backprop net`` end to end."""
+"""The array engine (its op table, sweeps and cost rules), the exact counts, and
+``backprop net`` end to end."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from backprop.engine.array_costs import Col, Tally
+from backprop.engine.arrays import ARRAY_OPS, ANode
 from backprop.engine.backends import FLOAT, array
 from backprop.limits import Limits
 from backprop.jobs.net import ArrayNet, run_net, structure
@@ -64,7 +67,8 @@ def test_array_backend_follows_ieee_without_warnings():
 # --------------------------------------------------------------------------- engines agree
 
 
-def random_spec(rng: random.Random, tied: bool = False) -> str:
+def random_spec(rng: random.Random, tied: bool = False, soft: bool = False) -> str:
+    """A small random network; ``soft``: cross-entropy targets with zeros and fractions."""
     L = rng.randint(1, 3)
     dims = [rng.randint(1, 4) for _ in range(L + 1)]
     B = rng.randint(1, 3)
@@ -74,7 +78,9 @@ def random_spec(rng: random.Random, tied: bool = False) -> str:
         acts[-1] = "softmax"
     K = dims[-1]
     X = [[round(rng.uniform(-1, 1), 6) for _ in range(dims[0])] for _ in range(B)]
-    if loss == "cross_entropy":
+    if loss == "cross_entropy" and soft:
+        targets = str([_soft_row(rng, K) for _ in range(B)])
+    elif loss == "cross_entropy":
         targets = f"{{classes: {[rng.randrange(K) for _ in range(B)]}}}"
     else:
         targets = str([[round(rng.uniform(0, 1), 6) for _ in range(K)] for _ in range(B)])
@@ -95,13 +101,21 @@ def random_spec(rng: random.Random, tied: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _soft_row(rng: random.Random, K: int) -> list[float]:
+    """Probabilities on 1, 2 or 4 of the K classes (exact in binary), zeros elsewhere."""
+    spread = rng.choice([c for c in (1, 2, 4) if c <= K])
+    chosen = rng.sample(range(K), spread)
+    return [1.0 / spread if k in chosen else 0.0 for k in range(K)]
+
+
 @pytest.mark.parametrize("seed", range(12))
-def test_closed_form_counts_equal_the_scalar_engines(tmp_path, seed):
-    """Every mode's counts from network.structure = the modes' own on the scalar graph."""
+def test_counts_from_cost_rules_equal_the_scalar_engines(tmp_path, seed):
+    """Every mode's counts from the array ops' cost rules = the modes' own on the scalar
+    graph (the array engine counts what it never builds)."""
     path = tmp_path / "net.yaml"
     rng = random.Random(seed)
     for trial in range(4):
-        path.write_text(random_spec(rng))
+        path.write_text(random_spec(rng, soft=trial == 3))
         scalar = run_net(str(path), mode="all", engine="scalar", run_check=False,
                          limits=Limits(max_paths=10**7))
         arrays = run_net(str(path), mode="all", engine="array", run_check=False,
@@ -139,6 +153,71 @@ def test_tied_parameters_agree_across_engines(tmp_path, seed):
         assert getattr(scalar.runs["paths"].counts, field) == \
             getattr(arrays.runs["paths"].counts, field)
     assert arrays.runs["forward"].counts.sweeps == arrays.spec.parameters
+
+
+# --------------------------------------------------------------------------- the array op table
+
+
+def _point(rng: np.random.Generator):
+    """Values for each op's arguments: (op, node, args) with a 3×4 batch."""
+    X, W, b = rng.normal(size=(3, 5)), rng.normal(size=(5, 4)), rng.normal(size=4)
+    Z, T = rng.normal(size=(3, 4)), rng.uniform(size=(3, 4))
+    return [("matmul", ANode("matmul", (0, 1)), [X, W]),
+            ("add_bias", ANode("add_bias", (0, 1)), [Z, b]),
+            ("act", ANode("act", (0,), fn="tanh"), [Z]),
+            ("softmax", ANode("softmax", (0,)), [Z]),
+            ("half_sse", ANode("half_sse", (0, 1)), [Z, T]),
+            ("mse", ANode("mse", (0, 1)), [Z, T]),
+            ("softmax_ce", ANode("softmax_ce", (0, 1)), [Z, T])]
+
+
+def test_every_array_op_has_adjoint_vjp_and_jvp():
+    """<g, J t> = <J^T g, t> for each op's first argument: its VJP and JVP are one
+    linear map (the table writes each rule once, so the two cannot drift apart)."""
+    rng = np.random.default_rng(0)
+    cases = _point(rng)
+    assert {name for name, _, _ in cases} == set(ARRAY_OPS)
+    for name, node, args in cases:
+        op = ARRAY_OPS[name]
+        out, aux = op.value(args, node)
+        local = op.local(out, args, node) if op.local else None
+        t = rng.normal(size=args[0].shape)
+        g = rng.normal(size=np.shape(out)) if np.ndim(out) else 1.7
+        forward = np.vdot(g, op.jvp(t, out, args, aux, local))
+        backward = np.vdot(op.vjp(g, 0, out, args, aux, local), t)
+        assert forward == pytest.approx(backward, rel=1e-12), name
+
+
+def test_array_jvps_match_finite_differences():
+    """Each op's JVP is the derivative of its own value (central differences)."""
+    rng = np.random.default_rng(1)
+    for name, node, args in _point(rng):
+        op = ARRAY_OPS[name]
+        out, aux = op.value(args, node)
+        local = op.local(out, args, node) if op.local else None
+        t, h = rng.normal(size=args[0].shape), 1e-6
+        up = op.value([args[0] + h * t, *args[1:]], node)[0]
+        down = op.value([args[0] - h * t, *args[1:]], node)[0]
+        assert np.allclose(op.jvp(t, out, args, aux, local), (up - down) / (2 * h),
+                           rtol=1e-6, atol=1e-8), name
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chain_cost_in_closed_form_equals_node_by_node(seed):
+    """Tally.chain sums a chain's costs in closed form; building it node by node agrees."""
+    rng = random.Random(seed)
+    cols = [Col(rng.randint(0, 5), rng.randint(0, 9), rng.randint(0, 4),
+                (rng.getrandbits(6), rng.getrandbits(3)), rng.randint(0, 1))
+            for _ in range(rng.randint(1, 5))]
+    order = [rng.randrange(len(cols)) for _ in range(rng.randint(1, 12))]
+    fast, slow = Tally([3, 1]), Tally([3, 1])
+    fast.times = slow.times = 2
+    total = fast.chain(cols, order)
+    expected = cols[order[0]]
+    for k in order[1:]:
+        expected = slow.node(expected, cols[k])
+    assert total == expected
+    assert vars(fast) == vars(slow)
 
 
 # --------------------------------------------------------------------------- every example
@@ -219,8 +298,8 @@ def test_reverse_mode_never_builds_a_jacobian():
 
 def test_mnist_shaped_counts_are_exact():
     spec = load_spec(str(EXAMPLES / "mnist_shaped.yaml"))
-    net = resolve(spec, arrays=True)
-    counted = structure(spec, net.T)
+    anet = ArrayNet(resolve(spec, arrays=True))
+    counted = structure(spec, anet.nodes, anet.leaves)
     assert counted.entries == 784 * 128 + 128 + 128 * 10 + 10 == 101_770
     forward = counted.counts("forward", 0)
     assert forward.sweeps == 101_770

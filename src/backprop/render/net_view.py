@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from backprop.jobs.net import NetReport, summary
+from backprop.jobs.net import NetReport, flat_list
 from backprop.render.console import (counts_table, fmt, new_table, print_table, render_check,
                       render_warnings)
 from backprop.render.json_doc import JSON_VERSION, check_document, number
@@ -84,7 +84,7 @@ def _layers_table(report: NetReport) -> object:
     for group in report.layers:
         if not len(group.names):
             continue
-        norm, low, high = summary(group.gradients[ref])
+        norm, low, high = group.summaries[ref]
         shape = "×".join(str(s) for s in group.shape)
         table.add_row(f"{group.layer}.{group.kind}", shape, f"{len(group.names):,}",
                       _short(norm), _short(low), _short(high))
@@ -136,7 +136,7 @@ def render_net(report: NetReport, console: Console, full: bool = False) -> None:
                             _rows_table(report, "Weights and biases", _entry_names(report)))
         elif entries:
             print_table(console, _layers_table(report))
-    agreement = report.agreement()
+    agreement = report.mode_difference
     if agreement is not None:
         console.print(f"modes agree: largest relative difference {agreement:.3g}")
     console.print()
@@ -162,8 +162,7 @@ def _render_paths(console: Console, report: NetReport) -> None:
             console.print("  " + escape(" → ".join(term.nodes)), soft_wrap=True)
             console.print(f"    = {escape(product)} = {fmt(term.product)}", soft_wrap=True)
         if terms:
-            total = sum(t.product for t in terms)
-            console.print(f"  ∂L/∂{escape(name)} = {fmt(total)}")
+            console.print(f"  ∂L/∂{escape(name)} = {fmt(report.path_sums[name])}")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -183,13 +182,13 @@ def net_document(report: NetReport, full: bool = False) -> dict:
                  "kind": group.kind, "shape": list(group.shape), "entries": len(group.names),
                  "summary": {}}
         for mode in modes:
-            norm, low, high = summary(group.gradients[mode])
+            norm, low, high = group.summaries[mode]
             entry["summary"][mode] = {"norm": number(norm), "min": number(low),
                                       "max": number(high)}
         if full:
             entry["names"] = list(group.names)
-            entry["values"] = [number(v) for v in _flat_values(group.values)]
-            entry["gradients"] = {mode: [number(v) for v in _flat_values(group.gradients[mode])]
+            entry["values"] = [number(v) for v in flat_list(group.values)]
+            entry["gradients"] = {mode: [number(v) for v in flat_list(group.gradients[mode])]
                                   for mode in modes}
         layers.append(entry)
     document = {
@@ -223,12 +222,8 @@ def net_document(report: NetReport, full: bool = False) -> dict:
         "modes": {mode: {"ran": run.ran, "counts": run.counts.as_dict(),
                          "seconds": run.seconds} for mode, run in report.runs.items()},
         "refused": report.refused,
-        "agreement": report.agreement(),
+        "agreement": report.mode_difference,
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
     return document
-
-
-def _flat_values(values):
-    return values.tolist() if hasattr(values, "tolist") else list(values)

@@ -1,0 +1,297 @@
+"""The array op table: networks on numpy arrays, each op's rules written once.
+
+Like ``ops.py`` for scalars, every array op declares, in one entry next to its name:
+
+* ``value(args, node)`` -> (value, aux): the primal, and what its derivative rules reuse;
+* ``local(out, args, node)``: an elementwise op's local partial, taken from the *scalar*
+  op table (``ops.OPS``) through the numpy backend, so tanh' = 1 - tanh^2 is written once
+  for floats, SymPy and arrays alike (None for the other ops);
+* ``vjp(g, k, out, args, aux, local)``: the adjoint's contribution to argument k, a local
+  linear map that never builds a Jacobian (seed 002; matmul: ``g @ W.T`` and ``X.T @ g``);
+* ``jvp(t, out, args, aux, local)``: the tangent of the output from a tangent ``t`` of the
+  first argument (tangents flow along the data path; parameters enter through ``seed``);
+* ``seed(index, out, args)``: the output's tangent when one entry of the parameter at
+  argument 1 is seeded with 1 (matmul's weight, add_bias's bias);
+* ``cost(tally, args, values, batch)``: the op's *scalar expansion* (the nodes the scalar
+  engine would build for it: matmul's products and sum chain, softmax's exps, chain and
+  divisions), written with ``array_costs.Tally``'s two builders, so the array engine
+  prints the exact counts of a scalar graph it never builds.
+
+Softmax's Jacobian is symmetric, so its VJP and JVP are one linear map (``_softmax_map``);
+each loss is a scaled linear functional <direction, .> at the point, so its VJP and JVP
+are one rule (``_loss``). The sweeps below (evaluate, linearize, reverse, tangent) and
+``array_costs.count`` are the only loops: a new array op is one entry here and one line in
+the network builder (``jobs/net_array.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class ANode:
+    """One array-valued node: op, argument ids, a name, and the op-table entry for "act"."""
+
+    op: str  # param, const, matmul, add_bias, act, softmax, half_sse, mse, softmax_ce
+    args: tuple[int, ...] = ()
+    name: str = ""
+    fn: str | None = None
+
+
+@dataclass(frozen=True)
+class ArrayOp:
+    """An array primitive: its value, local partial, VJP, JVP and parameter seed."""
+
+    name: str
+    value: Callable[..., tuple[Any, Any]]
+    vjp: Callable[..., Any]
+    jvp: Callable[..., Any]
+    cost: Callable[..., Any]
+    local: Callable[..., Any] | None = None
+    seed: Callable[..., Any] | None = None
+
+
+def _np():
+    import numpy as np
+
+    return np
+
+
+def _backend():
+    from backprop.engine.backends import array
+
+    return array()
+
+
+# -- matmul and add_bias: X @ W + b, weights stored inputs × units -------------------------
+
+
+def _matmul_seed(index, out, args):
+    """X @ W with W[i, j] seeded: column j of the output is X[:, i]."""
+    i, j = index
+    tangent = _np().zeros_like(out)
+    tangent[:, j] = args[0][:, i]
+    return tangent
+
+
+def _bias_seed(index, out, args):
+    """Z + b with b[j] seeded: column j of the output is 1."""
+    tangent = _np().zeros_like(out)
+    tangent[:, index[0]] = 1.0
+    return tangent
+
+
+# -- elementwise activation: the scalar op table's own entry --------------------------------
+
+
+def _act_value(args, node):
+    from backprop.engine.ops import OPS
+
+    return OPS[node.fn].value(_backend(), args[0]), None
+
+
+def _act_local(out, args, node):
+    from backprop.engine.ops import OPS
+
+    return OPS[node.fn].partials(_backend(), out, args[0])[0]
+
+
+# -- softmax over each row -------------------------------------------------------------------
+
+
+def _softmax_value(args, node):
+    np = _np()
+    z = args[0] - args[0].max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True), None
+
+
+def _softmax_map(y, v):
+    """The softmax Jacobian (symmetric) applied to v: the VJP and the JVP alike."""
+    return y * (v - (v * y).sum(axis=1, keepdims=True))
+
+
+# -- losses: L and its gradient direction d; VJP = scale(g) d, JVP = scale(<d, t>) ------------
+
+
+def _squared_error(args, node):
+    np = _np()
+    d = args[0] - args[1]
+    total = float(np.vdot(d, d))
+    return (0.5 * total if node.op == "half_sse" else total / d.size), d
+
+
+def _softmax_ce(args, node):
+    np = _np()
+    z, T = args
+    top = z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z - top).sum(axis=1, keepdims=True)) + top
+    P = np.exp(z - lse)
+    B = z.shape[0]
+    return float(np.sum(T * (lse - z))) / B, (P * T.sum(axis=1, keepdims=True) - T) / B
+
+
+def _loss(name: str, value, scale, cost) -> ArrayOp:
+    """A loss at the point is ``scale(<d, .>)``: one rule gives its VJP and its JVP."""
+    return ArrayOp(name, value, cost=cost,
+                   vjp=lambda g, k, out, args, aux, local: scale(g, aux) * aux,
+                   jvp=lambda t, out, args, aux, local: scale(float(_np().vdot(aux, t)), aux))
+
+
+# -- costs: each op's scalar expansion, for one example and column (engine/array_costs.py) ----
+
+
+def _matmul_cost(tally, args, values, batch):
+    """z[j] = W[0][j]*x[0] + W[1][j]*x[1] + ...: n products and a chain, per unit and example."""
+    from backprop.engine.array_costs import Col
+
+    xs, slot = args
+    n, m = values[1].shape
+    xs = xs or [None] * n
+    tally.times = batch * m
+    entry = Col(1, 0, 0, tally.none, partial=1)  # W[i][j]: one entry of column j
+    s = tally.chain([tally.node(entry, x) for x in xs])
+    return [Col(s.paths, s.visits, s.depth,
+                tuple(r | (1 << j if k == slot else 0) for k, r in enumerate(s.reach)))
+            for j in range(m)]
+
+
+def _bias_cost(tally, args, values, batch):
+    zs, slot = args
+    tally.times = batch
+    return [tally.node(z, tally.leaf(slot, j)) for j, z in enumerate(zs)]
+
+
+def _act_cost(tally, args, values, batch):
+    tally.times = batch
+    return [tally.node(z) for z in args[0]]
+
+
+def _softmax_cost(tally, args, values, batch):
+    """exp of each entry, the chain of their sum, one division per entry."""
+    tally.times = batch
+    exps = [tally.node(z) for z in args[0]]
+    total = tally.chain(exps)
+    return [tally.node(e, total) for e in exps]
+
+
+def _squared_error_cost(tally, args, values, batch):
+    """(y - t)^2 per entry (t and 2 constants), the chain over the batch, the scale."""
+    tally.times = batch
+    terms = [tally.node(tally.node(y, None), None) for y in args[0]]
+    tally.times = 1
+    order = _np().tile(_np().arange(len(terms)), batch)  # example by example
+    return tally.node(None, tally.chain(terms, order))
+
+
+def _softmax_ce_cost(tally, args, values, batch):
+    """Per example log(sum exp z); t_k * (lse - z_k) for each nonzero target; their chain."""
+    zs, T = args[0], values[1]
+    tally.times = batch
+    lse = tally.node(tally.chain([tally.node(z) for z in zs]))
+    nonzero = T != 0
+    terms = []
+    for k, z in enumerate(zs):
+        tally.times = int(nonzero[:, k].sum())
+        terms.append(tally.node(None, tally.node(lse, z)))
+    tally.times = 1
+    return tally.node(None, tally.chain(terms, _np().nonzero(nonzero)[1]))  # example-major
+
+
+ARRAY_OPS: dict[str, ArrayOp] = {
+    op.name: op
+    for op in (
+        ArrayOp("matmul", lambda args, node: (args[0] @ args[1], None), cost=_matmul_cost,
+                vjp=lambda g, k, out, args, aux, local: g @ args[1].T if k == 0 else args[0].T @ g,
+                jvp=lambda t, out, args, aux, local: t @ args[1], seed=_matmul_seed),
+        ArrayOp("add_bias", lambda args, node: (args[0] + args[1], None), cost=_bias_cost,
+                vjp=lambda g, k, out, args, aux, local: g if k == 0 else g.sum(axis=0),
+                jvp=lambda t, out, args, aux, local: t, seed=_bias_seed),
+        ArrayOp("act", _act_value, cost=_act_cost, local=_act_local,
+                vjp=lambda g, k, out, args, aux, local: g * local,
+                jvp=lambda t, out, args, aux, local: local * t),
+        ArrayOp("softmax", _softmax_value, cost=_softmax_cost,
+                vjp=lambda g, k, out, args, aux, local: _softmax_map(out, g),
+                jvp=lambda t, out, args, aux, local: _softmax_map(out, t)),
+        _loss("half_sse", _squared_error, lambda g, d: g, _squared_error_cost),
+        _loss("mse", _squared_error, lambda g, d: 2.0 * g / d.size, _squared_error_cost),
+        _loss("softmax_ce", _softmax_ce, lambda g, d: g, _softmax_ce_cost),
+    )
+}
+LEAVES = ("param", "const")
+
+
+# -- the sweeps ---------------------------------------------------------------------------------
+
+
+def evaluate(nodes, leaves: dict[int, Any]) -> tuple[list, dict]:
+    """Every node's value and each op's aux (what its derivative rules reuse)."""
+    np = _np()
+    values: list[Any] = [None] * len(nodes)
+    aux: dict[int, Any] = {}
+    with np.errstate(all="ignore"):
+        for i, node in enumerate(nodes):
+            if node.op in LEAVES:
+                values[i] = leaves[i]
+                continue
+            values[i], extra = ARRAY_OPS[node.op].value([values[a] for a in node.args], node)
+            if extra is not None:
+                aux[i] = extra
+    return values, aux
+
+
+def linearize(nodes, values: list) -> dict[int, Any]:
+    """The elementwise ops' local partials, computed once and reused by every sweep."""
+    np = _np()
+    local = {}
+    with np.errstate(all="ignore"):
+        for i, node in enumerate(nodes):
+            rule = node.op not in LEAVES and ARRAY_OPS[node.op].local
+            if rule:
+                local[i] = rule(values[i], [values[a] for a in node.args], node)
+    return local
+
+
+def reverse(nodes, values: list, aux: dict, local: dict, active, output: int) \
+        -> tuple[dict[int, Any], int]:
+    """One adjoint sweep of VJPs: every node's adjoint, and the floats held at the peak."""
+    np = _np()
+    adjoint: dict[int, Any] = {output: 1.0}
+    held = 1
+    with np.errstate(all="ignore"):
+        for i in range(len(nodes) - 1, -1, -1):
+            g = adjoint.get(i)
+            node = nodes[i]
+            if g is None or not node.args:
+                continue
+            op = ARRAY_OPS[node.op]
+            args = [values[a] for a in node.args]
+            for k, a in enumerate(node.args):
+                if not active[a]:
+                    continue
+                contribution = op.vjp(g, k, values[i], args, aux.get(i), local.get(i))
+                if a in adjoint:
+                    adjoint[a] = adjoint[a] + contribution
+                else:
+                    adjoint[a] = contribution
+                    held += np.size(contribution)
+    return adjoint, held
+
+
+def tangent(nodes, values: list, aux: dict, local: dict, user: int, index, output: int):
+    """d(output)/d(one entry of the parameter that ``user`` takes): one JVP sweep."""
+    node = nodes[user]
+    args = [values[a] for a in node.args]
+    tangents = {user: ARRAY_OPS[node.op].seed(index, values[user], args)}
+    for v in range(user + 1, len(nodes)):
+        node = nodes[v]
+        if not node.args:
+            continue
+        t = tangents.get(node.args[0])
+        if t is None:
+            continue
+        tangents[v] = ARRAY_OPS[node.op].jvp(t, values[v], [values[a] for a in node.args],
+                                              aux.get(v), local.get(v))
+    return tangents.get(output, 0.0)
