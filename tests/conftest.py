@@ -29,6 +29,11 @@ import backprop.cli  # noqa: F401
 from backprop import entry
 from backprop.check import sympy_side
 
+# The command's SymPy process (check/sympy_side.py) is a fork of the process that runs the
+# command: with SymPy loaded here once, each one starts with it loaded, as the command's does
+# once its import is done, instead of importing it again for every command run.
+import sympy  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE_ENV = {"NO_COLOR": "1", "COLUMNS": "120"}
 # Read once, when a module is imported: a run that sets one needs a fresh interpreter.
