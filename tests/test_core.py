@@ -133,18 +133,22 @@ def expressions(max_leaves: int = 14):
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
+# Built once: a recursive strategy is costly to build and validate, more than to draw from.
+STATEMENT, LAST = expressions(6), expressions(8)
+
+
 @st.composite
 def programs(draw):
     """Statements: a = ...; b = ... (using a); then a bare expression or a named one."""
     lines, names = [], []
     for name in draw(st.lists(st.sampled_from(["a", "b", "c", "u_2"]), unique=True,
                               max_size=3)):
-        body = draw(expressions(6))
+        body = draw(STATEMENT)
         if names and draw(st.booleans()):
             body = f"{body} * {draw(st.sampled_from(names))}"
         lines.append(f"{name} = {body}")
         names.append(name)
-    last = draw(expressions(8))
+    last = draw(LAST)
     if names:
         last = f"{last} + {draw(st.sampled_from(names))}"
     lines.append(last if draw(st.booleans()) else f"out = {last}")
