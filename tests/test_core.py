@@ -55,7 +55,7 @@ def test_the_core_is_built_where_a_compiler_is():
 @pytest.mark.parametrize("pure, engine", [("1", r"pure Python: BACKPROP_PURE_PYTHON is set"),
                                           ("", r"compiled core|pure Python: .+")])
 def test_version_names_the_engine_that_runs(pure, engine):
-    proc = run_cli("--version", env={"BACKPROP_PURE_PYTHON": pure})
+    proc = run_cli("--version", env={"BACKPROP_PURE_PYTHON": pure}, process=True)
     assert proc.returncode == 0, proc.stderr
     assert re.fullmatch(rf"backprop {re.escape(__version__)} \(({engine})\)\n", proc.stdout)
     if not pure and CORE is not None:
