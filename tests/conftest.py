@@ -13,6 +13,7 @@ tests/test_in_process.py runs representative commands both ways and compares the
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import os
 import shutil
@@ -55,12 +56,17 @@ def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 60,
             env: dict | None = None, process: bool = False) -> subprocess.CompletedProcess:
     """Run ``backprop ARGS`` from the repo root; text output, NO_COLOR set, 120 columns.
 
-    In this process unless ``process`` is set or ``env`` sets an import-time variable;
-    ``timeout`` (a hang guard) holds only for a real process."""
+    In this process unless ``process`` is set or ``env`` sets an import-time variable.
+    ``timeout`` is a hang guard: a process is killed; in this process, the tests stop with
+    every thread's traceback (there is no killing a call)."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     if process or IMPORT_TIME_ENV & set(env or {}):
         return run_process(args, data, timeout, env)
-    return run_here(args, data, env)
+    faulthandler.dump_traceback_later(timeout, exit=True, file=sys.__stderr__)
+    try:
+        return run_here(args, data, env)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def run_process(args, data: bytes | None, timeout: float,
