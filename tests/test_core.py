@@ -55,7 +55,7 @@ def test_the_core_is_built_where_a_compiler_is():
 @pytest.mark.parametrize("pure, engine", [("1", r"pure Python: BACKPROP_PURE_PYTHON is set"),
                                           ("", r"compiled core|pure Python: .+")])
 def test_version_names_the_engine_that_runs(pure, engine):
-    proc = run_cli("--version", env={"BACKPROP_PURE_PYTHON": pure})
+    proc = run_cli("--version", env={"BACKPROP_PURE_PYTHON": pure}, process=True)
     assert proc.returncode == 0, proc.stderr
     assert re.fullmatch(rf"backprop {re.escape(__version__)} \(({engine})\)\n", proc.stdout)
     if not pure and CORE is not None:
@@ -133,18 +133,22 @@ def expressions(max_leaves: int = 14):
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
+# Built once: a recursive strategy is costly to build and validate, more than to draw from.
+STATEMENT, LAST = expressions(6), expressions(8)
+
+
 @st.composite
 def programs(draw):
     """Statements: a = ...; b = ... (using a); then a bare expression or a named one."""
     lines, names = [], []
     for name in draw(st.lists(st.sampled_from(["a", "b", "c", "u_2"]), unique=True,
                               max_size=3)):
-        body = draw(expressions(6))
+        body = draw(STATEMENT)
         if names and draw(st.booleans()):
             body = f"{body} * {draw(st.sampled_from(names))}"
         lines.append(f"{name} = {body}")
         names.append(name)
-    last = draw(expressions(8))
+    last = draw(LAST)
     if names:
         last = f"{last} + {draw(st.sampled_from(names))}"
     lines.append(last if draw(st.booleans()) else f"out = {last}")

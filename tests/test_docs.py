@@ -6,6 +6,9 @@ Commands are the ``$ `` lines of ```console blocks; the lines after one, up to t
 the command must exit 0. No command may print a traceback. A command shown without output
 is only run. The README's set-up commands are the ones .ci/run runs.
 
+A plain ``backprop ARGS`` line runs in this process (conftest's ``run_cli``); a line that
+needs the shell (a pipe, ``$(...)``, another program) runs in bash, all of those at once.
+
 Shown and printed outputs are compared whole, line by line, after ``normalise``. A line
 ``...`` in a shown output stands for any run of lines: the docs skip what does not matter
 there, and rows that depend on timing.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shlex
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +27,15 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 ELISION = "..."
 TIME = re.compile(r"(?<![\w.])\d+(?:\.\d+)? ?(?:µs|ms|s)\b")
 JSON_SECONDS = re.compile(r'("\w*seconds": )[-+.\deE]+')
+COLUMNS = "80"  # the width the documented outputs were printed at
 
 
 def shown_commands():
@@ -81,27 +88,52 @@ def _same_line(shown: str, printed: str) -> bool:
     return printed == shown
 
 
-def run(command: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def plain_words(command: str) -> list[str] | None:
+    """The arguments of a ``backprop ARGS`` line that needs no shell, else None."""
+    if "$" in command or "`" in command:
+        return None
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    words = list(lexer)
+    if words[0] != "backprop" or any(set(word) <= set(lexer.punctuation_chars)
+                                     for word in words):
+        return None
+    return shlex.split(command)[1:]
+
+
+def in_bash(command: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # a hang guard
 
 
 @pytest.fixture(scope="module")
 def started(request):
-    """Every selected documented command, started at once on a few threads."""
+    """Every selected documented command that needs the shell, started at once on a few
+    threads (with an environment made here: run_cli changes os.environ while it runs)."""
     commands = {item.callspec.params["command"] for item in request.session.items
                 if item.module is sys.modules[__name__] and "command" in getattr(
                     getattr(item, "callspec", None), "params", {})}
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": COLUMNS,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     pool = ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1))
-    yield {command: pool.submit(run, command) for command in commands}
+    yield {command: pool.submit(in_bash, command, env) for command in commands
+           if plain_words(command) is None}
     pool.shutdown(cancel_futures=True)
+
+
+def test_plain_lines_and_shell_lines():
+    assert plain_words('backprop grad "a = 2*x + y; z = sin(a)" --at x=1') == \
+        ["grad", "a = 2*x + y; z = sin(a)", "--at", "x=1"]
+    for line in ['backprop grad "x" | cut -c1', "backprop grad x > out", 'backprop "$(seq 3)"',
+                 "backprop grad x; ls", "python3 -c 'print(1)' | backprop grad -"]:
+        assert plain_words(line) is None, line
 
 
 @pytest.mark.parametrize("command, shown", list(shown_commands()))
 def test_documented_command_runs_as_written(command, shown, started):
-    proc = started[command].result()
+    words = plain_words(command)
+    proc = started[command].result() if words is None else \
+        run_cli(*words, env={"COLUMNS": COLUMNS})
     assert "Traceback" not in proc.stdout + proc.stderr
     if "backprop: error:" in shown:
         assert proc.returncode in (2, 3), proc.stderr
