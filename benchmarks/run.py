@@ -396,7 +396,7 @@ def main() -> int:
     peers([100] if quick else [10**3, 10**4, 10**5], [20] if quick else [10**3, 10**4])
     network(quick)
     with tempfile.TemporaryDirectory() as work:
-        whole_command(100 if quick else 10**5, 3 if quick else 5, Path(work))
+        whole_command(100 if quick else 10**5, 1 if quick else 5, Path(work))
     modes([10, 100] if quick else [10, 100, 1000])
     RESULTS["seconds"] = [{"total": time.perf_counter() - started}]
     Path(args.out).write_text(json.dumps(RESULTS, indent=2, default=str))

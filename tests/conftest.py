@@ -52,17 +52,22 @@ def backprop_executable() -> str:
     return found
 
 
+HANG_GUARD = 300  # seconds: a command in this process that takes longer has hung
+
+
 def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 60,
             env: dict | None = None, process: bool = False) -> subprocess.CompletedProcess:
     """Run ``backprop ARGS`` from the repo root; text output, NO_COLOR set, 120 columns.
 
     In this process unless ``process`` is set or ``env`` sets an import-time variable.
     ``timeout`` is a hang guard: a process is killed; in this process, the tests stop with
-    every thread's traceback (there is no killing a call)."""
+    every thread's traceback (there is no killing a call), so the guard there is never
+    under HANG_GUARD seconds: a slow, loaded machine must not end the whole run."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     if process or IMPORT_TIME_ENV & set(env or {}):
         return run_process(args, data, timeout, env)
-    faulthandler.dump_traceback_later(timeout, exit=True, file=sys.__stderr__)
+    faulthandler.dump_traceback_later(max(timeout, HANG_GUARD), exit=True,
+                                      file=sys.__stderr__)
     try:
         return run_here(args, data, env)
     finally:
