@@ -1,8 +1,8 @@
 """The words of an explanation: node names, numbers and formulas as text.
 
 Names come from the graph's one naming table (``printer.name_table``): a statement label,
-a variable, else the node's expression text (``2*x``), shortened in the middle past
-``NAME_MAX_CHARS``; the single unnamed output is called ``f``. Partial derivatives are
+a variable, else the node's expression text (``2*x``) up to ``NAME_MAX_CHARS``, else its
+name in ``backprop graph`` (``v7``); the single unnamed output is called ``f``. Partial derivatives are
 written from the op table on the SymPy backend, over symbols that print as those names.
 Pictures (``jobs/picture.py``) name nodes and write numbers the same way.
 """
@@ -16,7 +16,7 @@ from backprop.engine.graph import Graph
 from backprop.engine.ops import OPS
 from backprop.engine.printer import compose, name_table
 
-NAME_MAX_CHARS = 40  # longer node texts are shortened in the middle ("sin(x…y)")
+NAME_MAX_CHARS = 40  # an unlabelled node with a longer text goes by its graph name (v7)
 FORMULA_MAX_CHARS = 200  # longer formulas and symbolic numbers are cut with "…"
 
 _ATOM = 100
@@ -40,13 +40,6 @@ def output_name(graph: Graph) -> str | None:
     return "f′"
 
 
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    keep = max(1, (limit - 1) // 2)
-    return text[:keep] + "…" + text[-keep:]
-
-
 def _mark(k: int) -> str:
     """The k-th node that prints like an earlier one: x′, x″, x‴, then x⁽⁵⁾."""
     if k <= 4:
@@ -56,25 +49,26 @@ def _mark(k: int) -> str:
 
 def names_and_precedence(graph: Graph, max_chars: int = NAME_MAX_CHARS
                          ) -> tuple[list[str], list[int]]:
-    """A readable, unique name per node and how tightly it binds (printer precedence)."""
-    texts = name_table(graph).texts(2 * max_chars)
+    """A readable, unique name per node and how tightly it binds (printer precedence).
+
+    The graph's naming table, ``readable`` view: the label, else the expression text up to
+    ``max_chars``, else the node's name in ``backprop graph`` (v7), which the forward sweep
+    then defines (``v7 = a*z*y*x*z + sin(a*z*x)``). The single unnamed output is ``f``."""
+    table = name_table(graph)
+    readable, texts = table.readable(max_chars), table.texts(max_chars)
     out = output_name(graph)
     out_id = graph.outputs[0] if out is not None else -1
     names: list[str] = []
     precedence: list[int] = []
     seen: dict[str, int] = {}
     for i, node in enumerate(graph.nodes):
+        name = out if i == out_id else readable[i]
         if node.label is not None:
-            name = node.label
             prec = 3 if name.startswith("-") else _ATOM
-        elif i == out_id:
-            name, prec = out, _ATOM
-        else:
+        elif i != out_id and texts[i] is not None:
             prec = OPS[node.op].precedence
-            text = texts[i]
-            if text is None:  # too long to print whole: build it from the short arg names
-                text = apply_text(node.op, [(names[a], precedence[a]) for a in node.args])
-            name = _shorten(text, max_chars)
+        else:
+            prec = _ATOM
         if name in seen:  # two different nodes that print alike: keep them apart
             seen[name] += 1
             name = f"{name}{_mark(seen[name])}"

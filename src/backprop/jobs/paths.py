@@ -25,7 +25,8 @@ from backprop.limits import Limits
 from backprop.engine.modes import paths as paths_mode
 from backprop.engine.modes import relative_difference
 from backprop.engine.modes.paths import PathPlan
-from backprop.render.numbers import fmt_count
+from backprop.engine.count_text import fmt_count
+from backprop.engine.printer import name_table
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
 SYMBOLIC_PATH_LIMIT = 20_000  # SymPy products are slow: past this, numbers (--at) are needed
@@ -79,19 +80,9 @@ class PathListing:
 
 
 def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
-    """A readable name per node: its label, else its short expression text, else v<n>."""
-    from backprop.engine.printer import node_texts
-
-    texts = node_texts(graph, max_chars)
-    names = []
-    for i, node in enumerate(graph.nodes):
-        if node.label is not None:
-            names.append(node.label)
-        elif texts[i] is not None:
-            names.append(texts[i])
-        else:
-            names.append(graph.name(i))
-    return names
+    """A readable name per node: its label, else its short expression text, else its
+    name in ``backprop graph`` (v<n>): the graph's naming table, ``readable`` view."""
+    return list(name_table(graph).readable(max_chars))
 
 
 def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
@@ -163,11 +154,14 @@ def _walk(graph, backend, values, point, names, wrt_ids, limit, path_plan, count
     out_name = {out: _output_name(graph, o, shown) for o, out in enumerate(graph.outputs)}
     listed: list[ListedPath] = []
     terms: dict[tuple[int, int], list] = {}
-    for path in paths_mode.iter_paths(graph, values, wrt_ids, backend):
-        product = _number(path.product(), point is None)
+
+    def walked(event) -> None:  # every path the enumeration walks, as it walks it
+        path, product = event.path, _number(event.product, point is None)
         terms.setdefault((path.output, path.nodes[0]), []).append(product)
         if len(listed) < limit:
             listed.append(_listed(graph, path, product, shown, out_name, point is None))
+
+    paths_mode.sum_paths(graph, values, wrt_ids, backend, watch=walked)  # plan checked above
 
     gradient = reverse(graph, values, wrt_ids, backend).jacobian
     sums = []
