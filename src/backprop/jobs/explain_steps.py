@@ -96,7 +96,6 @@ class Narrator:
         self.wrt = wrt_ids
         self.symbolic = symbolic
         self.active = graph.depends_on(wrt_ids)
-        self._partials: dict[int, tuple] = {}
         # useful[i]: some output is computed from node i (so its edges matter)
         useful = [False] * len(self.nodes)
         for out in graph.outputs:
@@ -108,15 +107,6 @@ class Narrator:
         self.useful = useful
 
     # -- helpers
-    def local(self, i: int) -> tuple:
-        found = self._partials.get(i)
-        if found is None:
-            from backprop.engine.evaluate import local_partials
-
-            found = local_partials(self.graph, self.values, i, self.backend)
-            self._partials[i] = found
-        return found
-
     def n(self, value: Any) -> str:
         """A number in a step: 4 digits at a point, a SymPy formula (written with ^) without."""
         if self.symbolic and not isinstance(value, (int, float)) and hasattr(value, "free_symbols"):
@@ -143,6 +133,7 @@ class Narrator:
 
     # -- 1. forward sweep
     def forward_sweep(self) -> list[Step]:
+        """Every node's value, as an expression over names and with the numbers put in."""
         steps = []
         for i, node in enumerate(self.nodes):
             name, value = self.names[i], self.values[i]
@@ -171,12 +162,15 @@ class Narrator:
 
     # -- 2. local partials
     def partial_steps(self) -> list[Step]:
+        """Each edge's partial from the op table: as a formula over names, and its number."""
+        from backprop.engine.evaluate import local_partials
+
         steps, skipped = [], 0
         for i, node in enumerate(self.nodes):
             if not node.args or not self.useful[i]:
                 continue
             exprs = self.formulas.partials(i)
-            local = self.local(i)
+            local = local_partials(self.graph, self.values, i, self.backend)
             for k, a in enumerate(node.args):
                 if not self.active[a]:
                     skipped += 1

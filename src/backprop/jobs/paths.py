@@ -3,9 +3,10 @@
 Seed 003's pathwise aggregation, spelled out: d out / d x is the sum, over every path from x
 to the output, of the product of the local partials on the path's edges. The paths are
 counted exactly first (``modes.paths.plan``), so a job over ``--max-paths`` is refused at
-once with its exact size; then every path is walked with an explicit stack
-(``modes.paths.iter_paths``). Only the first ``limit`` paths are kept for display, but the
-sum always covers every path, and it is set against reverse mode's gradient.
+once with its exact size; then the enumeration itself (``modes.paths.sum_paths``) walks every
+path, watched: the listing writes down the paths it walked. Only the first ``limit`` paths
+are kept for display, but the sum always covers every path, and it is set against reverse
+mode's gradient.
 
 Without a point, partials and products are SymPy formulas (the op table on the SymPy
 backend, with ``check.symbolic_values`` as the node values); with ``--at`` they are floats.
