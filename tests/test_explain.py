@@ -10,6 +10,8 @@ import pytest
 import sympy
 
 from backprop.errors import LimitError
+from backprop.engine.printer import node_texts
+from backprop.jobs.paths import display_names
 from backprop.jobs.explain import (EXPLAIN_MAX_NODES, explain, explain_report, names_and_precedence,
                               node_names)
 from backprop.engine.graph import GraphBuilder
@@ -125,11 +127,27 @@ def test_names_are_findable_never_internal_ids():
     assert len(set(names)) == len(names)
 
 
-def test_long_names_are_shortened_and_stay_unique():
+def test_long_names_are_the_graph_names_and_stay_unique():
     text = "+".join(f"sin(x{i})" for i in range(60))
-    names, _ = names_and_precedence(parse(text))
-    assert max(len(n) for n in names) <= 41
+    graph = parse(text)
+    names, precedence = names_and_precedence(graph)
+    assert max(len(n) for n in names) <= 40
     assert len(set(names)) == len(names)
+    long = [i for i, name in enumerate(names) if name != "f" and len(name) < 40
+            and name == graph.names[i] and graph.nodes[i].label is None]
+    assert long, "some sum is too long to print whole, so it goes by its graph name"
+    assert all(precedence[i] == 100 for i in long)  # a name binds like an atom
+
+
+def test_every_view_names_a_node_from_the_one_table():
+    graph = parse("x*y*z*x*y*z*x + sin(x*y*z*x*y*z*x*y*z*x*y*z) + 1")
+    texts = node_texts(graph)
+    explained, listed = names_and_precedence(graph)[0], display_names(graph)
+    assert explained != listed  # the views differ in width, not in where names come from
+    for i, node in enumerate(graph.nodes):
+        if i not in graph.outputs:
+            for view in (explained[i], listed[i]):
+                assert view in (node.label, texts[i], graph.names[i])
 
 
 def test_labels_with_odd_characters_print_as_they_are():

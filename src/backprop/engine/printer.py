@@ -8,6 +8,8 @@ unnamed DAG can unfold into exponentially long text.
 
 from __future__ import annotations
 
+import weakref
+
 from backprop.engine.graph import Graph, Node
 from backprop.engine.ops import OPS
 
@@ -23,9 +25,12 @@ def _leaf(node: Node) -> tuple[str, int]:
     return node.label, 3 if node.label.startswith("-") else _ATOM
 
 
-def _compose(node: Node, args: list[tuple[str, int]]) -> tuple[str, int]:
-    """An op node's text and precedence from its arguments' (text, precedence)."""
-    op = OPS[node.op]
+def compose(op_name: str, args: list[tuple[str, int]] | tuple, spaced: bool = False
+            ) -> tuple[str, int]:
+    """An op applied to argument texts of given precedence, with the fewest parentheses
+    that keep the meaning: its text and its precedence. ``spaced`` writes ``2 * 0.5``
+    (numbers substituted into a step) where the expression reads ``2*x``."""
+    op = OPS[op_name]
     if op.is_function:
         return f"{op.symbol}({args[0][0]})", op.precedence
     if op.arity == 1:  # negation: binds looser than ^, tighter than * /
@@ -38,12 +43,15 @@ def _compose(node: Node, args: list[tuple[str, int]]) -> tuple[str, int]:
             else f"({right})"
         return f"{left}^{right}", op.precedence
     left = left if lp >= op.precedence else f"({left})"
-    right = right if rp > op.precedence else f"({right})"
-    if right.startswith("-"):
-        right = f"({right})"
-    text = f"{left} {op.symbol} {right}" if op.precedence == 1 \
-        else f"{left}*{right}" if op.name == "mul" else f"{left}/{right}"
-    return text, op.precedence
+    right = right if rp > op.precedence and not right.startswith("-") else f"({right})"
+    spaced = spaced or op.precedence == 1
+    return (f"{left} {op.symbol} {right}" if spaced else f"{left}{op.symbol}{right}"), \
+        op.precedence
+
+
+def _compose(node: Node, args: list[tuple[str, int]]) -> tuple[str, int]:
+    """An op node's text and precedence from its arguments' (text, precedence)."""
+    return compose(node.op, args)
 
 
 def node_texts(graph: Graph, max_chars: int = 100_000) -> list[str | None]:
@@ -124,3 +132,51 @@ def to_text(graph: Graph, max_chars: int = 100_000) -> str | None:
             statements.append(text)
     text = "; ".join(statements)
     return text if len(text) <= max_chars else None
+
+
+class NameTable:
+    """How a person refers to each node of one graph: the single place names come from.
+
+    ``ids`` are ``backprop graph``'s names (``Graph.names``: the label, else v1, v2, ...).
+    The views below start from them and differ only in how much expression text they may
+    show for an unlabelled node, each for a reason:
+
+    - ``readable(n)``: the label, else the node's expression text when it fits in ``n``
+      characters, else its id (path listings, warnings: a reader matches it to the text);
+    - ``texts(n)``: the expression text alone (None past ``n``), computed once per width.
+    """
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._texts: dict[int, list[str | None]] = {}
+        self._readable: dict[int, list[str]] = {}
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.graph.names
+
+    def texts(self, max_chars: int) -> list[str | None]:
+        found = self._texts.get(max_chars)
+        if found is None:
+            found = self._texts[max_chars] = node_texts(self.graph, max_chars)
+        return found
+
+    def readable(self, max_chars: int) -> list[str]:
+        found = self._readable.get(max_chars)
+        if found is None:
+            texts, ids = self.texts(max_chars), self.ids
+            found = self._readable[max_chars] = [
+                node.label if node.label is not None else texts[i] if texts[i] is not None
+                else ids[i] for i, node in enumerate(self.graph.nodes)]
+        return found
+
+
+_TABLES: "weakref.WeakKeyDictionary[Graph, NameTable]" = weakref.WeakKeyDictionary()
+
+
+def name_table(graph: Graph) -> NameTable:
+    """The graph's one naming table, made on first use and kept while the graph lives."""
+    table = _TABLES.get(graph)
+    if table is None:
+        table = _TABLES[graph] = NameTable(graph)
+    return table

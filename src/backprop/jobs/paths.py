@@ -3,9 +3,10 @@
 Seed 003's pathwise aggregation, spelled out: d out / d x is the sum, over every path from x
 to the output, of the product of the local partials on the path's edges. The paths are
 counted exactly first (``modes.paths.plan``), so a job over ``--max-paths`` is refused at
-once with its exact size; then every path is walked with an explicit stack
-(``modes.paths.iter_paths``). Only the first ``limit`` paths are kept for display, but the
-sum always covers every path, and it is set against reverse mode's gradient.
+once with its exact size; then the enumeration itself (``modes.paths.sum_paths``) walks every
+path, watched: the listing writes down the paths it walked. Only the first ``limit`` paths
+are kept for display, but the sum always covers every path, and it is set against reverse
+mode's gradient.
 
 Without a point, partials and products are SymPy formulas (the op table on the SymPy
 backend, with ``check.symbolic_values`` as the node values); with ``--at`` they are floats.
@@ -25,7 +26,8 @@ from backprop.limits import Limits
 from backprop.engine.modes import paths as paths_mode
 from backprop.engine.modes import relative_difference
 from backprop.engine.modes.paths import PathPlan
-from backprop.render.numbers import fmt_count
+from backprop.engine.count_text import fmt_count
+from backprop.engine.printer import name_table
 
 DEFAULT_LIMIT = 1_000  # paths listed; the sum still covers all of them
 SYMBOLIC_PATH_LIMIT = 20_000  # SymPy products are slow: past this, numbers (--at) are needed
@@ -79,19 +81,9 @@ class PathListing:
 
 
 def display_names(graph: Graph, max_chars: int = NAME_CHARS) -> list[str]:
-    """A readable name per node: its label, else its short expression text, else v<n>."""
-    from backprop.engine.printer import node_texts
-
-    texts = node_texts(graph, max_chars)
-    names = []
-    for i, node in enumerate(graph.nodes):
-        if node.label is not None:
-            names.append(node.label)
-        elif texts[i] is not None:
-            names.append(texts[i])
-        else:
-            names.append(graph.name(i))
-    return names
+    """A readable name per node: its label, else its short expression text, else its
+    name in ``backprop graph`` (v<n>): the graph's naming table, ``readable`` view."""
+    return list(name_table(graph).readable(max_chars))
 
 
 def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
@@ -163,11 +155,14 @@ def _walk(graph, backend, values, point, names, wrt_ids, limit, path_plan, count
     out_name = {out: _output_name(graph, o, shown) for o, out in enumerate(graph.outputs)}
     listed: list[ListedPath] = []
     terms: dict[tuple[int, int], list] = {}
-    for path in paths_mode.iter_paths(graph, values, wrt_ids, backend):
-        product = _number(path.product(), point is None)
+
+    def walked(event) -> None:  # every path the enumeration walks, as it walks it
+        path, product = event.path, _number(event.product, point is None)
         terms.setdefault((path.output, path.nodes[0]), []).append(product)
         if len(listed) < limit:
             listed.append(_listed(graph, path, product, shown, out_name, point is None))
+
+    paths_mode.sum_paths(graph, values, wrt_ids, backend, watch=walked)  # plan checked above
 
     gradient = reverse(graph, values, wrt_ids, backend).jacobian
     sums = []

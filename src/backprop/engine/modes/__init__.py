@@ -1,8 +1,15 @@
 """The three differentiation modes. Each is a small module with one function
 
-    mode(graph, values, wrt, backend) -> ModeResult
+    mode(graph, values, wrt, backend, watch=None) -> ModeResult
 
 built on the same local partials from the op table (``evaluate.local_partials``).
+
+A sweep can be watched: ``watch`` is called with every step it takes (a ``Seed`` at the
+start of each sweep, an ``Edge`` for every derivative carried across an edge, a ``Walked``
+for every path), so ``--explain`` and path listings format what the real sweep did instead
+of redoing its arithmetic. Unwatched (``watch=None``) a sweep pays one test per edge, and
+reverse mode keeps running in the compiled core; a watched sweep runs in Python, which
+computes the same bits.
 """
 
 from __future__ import annotations
@@ -23,6 +30,40 @@ class ModeResult:
     mode: str
     jacobian: list[list[Any]]
     counts: Counts
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A sweep starts: ``node`` (the wrt input in forward mode, the output in reverse mode)
+    holds the seed ``backend.one``; ``sweep`` counts the sweeps from 0."""
+
+    mode: str
+    sweep: int
+    node: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One derivative carried across the edge from ``arg`` into ``node`` (its argument
+    ``slot``): ``contribution = partial * carried``, where ``carried`` is the tangent of
+    ``arg`` (forward) or the adjoint of ``node`` (reverse). The contribution is added to
+    the ``receiver`` (node forward, arg reverse): its sum went from ``before`` (None: this
+    is the first contribution, a store) to ``after``."""
+
+    mode: str
+    sweep: int
+    node: int
+    slot: int
+    arg: int
+    partial: Any
+    carried: Any
+    contribution: Any
+    before: Any
+    after: Any
+
+    @property
+    def receiver(self) -> int:
+        return self.node if self.mode == "forward" else self.arg
 
 
 def relative_difference(a: float, b: float) -> float:
@@ -46,7 +87,8 @@ def agreement(jacobians: list[list[list[float]]]) -> float | None:
 
 
 def run_mode(name: str, graph, values, wrt, backend=None, **options) -> ModeResult:
-    """Dispatch to a mode by name; SymPy or float values both work."""
+    """Dispatch to a mode by name; SymPy or float values both work (options: ``watch``, and
+    path enumeration's limits)."""
     from backprop.engine.modes import forward
     from backprop.engine.modes import paths
     from backprop.engine.modes import reverse

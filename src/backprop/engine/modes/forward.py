@@ -11,14 +11,17 @@ from __future__ import annotations
 from backprop.engine.backends import FLOAT
 from backprop.engine.counts import Counts
 from backprop.engine.evaluate import local_partials
-from backprop.engine.modes import ModeResult
+from backprop.engine.modes import Edge, ModeResult, Seed
 
 
-def forward(graph, values, wrt, backend=FLOAT) -> ModeResult:
+def forward(graph, values, wrt, backend=FLOAT, watch=None) -> ModeResult:
+    """One tangent sweep per wrt input; ``watch`` (optional) sees every step (modes/__init__)."""
     nodes = graph.nodes
     columns, partials, mults, adds, peak = [], 0, 0, 0, 0
     for w in wrt:
         tangent = {w: backend.one}
+        if watch is not None:
+            watch(Seed("forward", len(columns), w))
         for i in range(w + 1, len(nodes)):
             node = nodes[i]
             if not node.args:
@@ -33,11 +36,15 @@ def forward(graph, values, wrt, backend=FLOAT) -> ModeResult:
                 partials += 1
                 mults += 1
                 contribution = local[k] * t
+                before = total
                 if total is None:
                     total = contribution
                 else:
                     total = total + contribution
                     adds += 1
+                if watch is not None:
+                    watch(Edge("forward", len(columns), i, k, arg, local[k], t, contribution,
+                               before, total))
             if total is not None:
                 tangent[i] = total
         peak = max(peak, len(tangent))

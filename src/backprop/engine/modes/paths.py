@@ -9,15 +9,16 @@ its exact size instead of hanging. The walk itself uses an explicit stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 from backprop.engine.backends import FLOAT
+from backprop.engine.count_text import fmt_count
 from backprop.engine.counts import Counts
-from backprop.errors import LimitError
 from backprop.engine.evaluate import local_partials
-from backprop.limits import Limits
-from backprop.render.numbers import fmt_count
 from backprop.engine.modes import ModeResult
+from backprop.errors import LimitError
+from backprop.limits import Limits
+
 
 @dataclass(frozen=True)
 class PathPlan:
@@ -143,11 +144,28 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
             stack.append([arg, 0])
 
 
+@dataclass(frozen=True)
+class Walked:
+    """A watched enumeration walked ``path`` and multiplied its partials into ``product``."""
+
+    path: Path
+    product: Any
+    mode: str = "paths"
+
+
 def paths(graph, values, wrt, backend=FLOAT, max_paths: int = Limits.max_paths,
-          max_ops: int = Limits.max_ops) -> ModeResult:
+          max_ops: int = Limits.max_ops, watch=None) -> ModeResult:
+    """Every path's product, summed per (output, input), after refusing an enumeration over
+    the limits; ``watch`` (optional) sees every path walked (modes/__init__)."""
     path_plan = plan(graph, wrt)
     counts = estimate(graph, wrt, path_plan)
     check_limit(path_plan, counts, max_paths, max_ops)
+    return ModeResult("paths", sum_paths(graph, values, wrt, backend, watch), counts)
+
+
+def sum_paths(graph, values, wrt, backend=FLOAT, watch=None) -> list[list[Any]]:
+    """The Jacobian as sums of path products, in walk order, with no limit: for callers
+    that have checked the plan against their own limits already (``paths``, the listing)."""
     column = {w: k for k, w in enumerate(wrt)}
     row_of = {out: o for o, out in enumerate(graph.outputs)}
     sums: dict[tuple[int, int], object] = {}
@@ -155,9 +173,10 @@ def paths(graph, values, wrt, backend=FLOAT, max_paths: int = Limits.max_paths,
     for path in iter_paths(graph, values, wrt, backend, cache):
         key = (row_of[path.output], column[path.nodes[0]])
         product = path.product()
+        if watch is not None:
+            watch(Walked(path, product))
         sums[key] = sums[key] + product if key in sums else product
-    jacobian = [[sums.get((o, k), 0) for k in range(len(wrt))] for o in range(len(graph.outputs))]
-    return ModeResult("paths", jacobian, counts)
+    return [[sums.get((o, k), 0) for k in range(len(wrt))] for o in range(len(graph.outputs))]
 
 
 def estimate(graph, wrt, path_plan: PathPlan | None = None) -> Counts:

@@ -13,11 +13,13 @@ from backprop.engine.accel import CORE
 from backprop.engine.backends import FLOAT
 from backprop.engine.counts import Counts
 from backprop.engine.evaluate import local_partials
-from backprop.engine.modes import ModeResult
+from backprop.engine.modes import Edge, ModeResult, Seed
 
 
-def reverse(graph, values, wrt, backend=FLOAT) -> ModeResult:
-    if CORE is not None and backend is FLOAT:
+def reverse(graph, values, wrt, backend=FLOAT, watch=None) -> ModeResult:
+    """One adjoint sweep per output; ``watch`` (optional) sees every step (modes/__init__),
+    so a watched sweep runs here in Python rather than in the compiled core."""
+    if CORE is not None and backend is FLOAT and watch is None:
         swept = CORE.reverse(graph.nodes, values, wrt, graph.outputs)  # the same sweep, in C
         if swept is not None:
             jacobian, partials, adds, peak, primitive = swept
@@ -25,10 +27,12 @@ def reverse(graph, values, wrt, backend=FLOAT) -> ModeResult:
     nodes = graph.nodes
     active = graph.depends_on(wrt)
     jacobian, partials, adds, peak = [], 0, 0, 0
-    for out in graph.outputs:
+    for sweep, out in enumerate(graph.outputs):
         adjoint = [None] * (out + 1)
         if active[out]:
             adjoint[out] = backend.one
+            if watch is not None:
+                watch(Seed("reverse", sweep, out))
         reached = 0
         for i in range(out, -1, -1):
             a = adjoint[i]
@@ -39,16 +43,20 @@ def reverse(graph, values, wrt, backend=FLOAT) -> ModeResult:
             if not node.args:
                 continue
             local = local_partials(graph, values, i, backend)
-            for arg, p in zip(node.args, local):
+            for k, (arg, p) in enumerate(zip(node.args, local)):
                 if not active[arg]:
                     continue
                 partials += 1
                 contribution = p * a
-                if adjoint[arg] is None:
+                before = adjoint[arg]
+                if before is None:
                     adjoint[arg] = contribution
                 else:
-                    adjoint[arg] = adjoint[arg] + contribution
+                    adjoint[arg] = before + contribution
                     adds += 1
+                if watch is not None:
+                    watch(Edge("reverse", sweep, i, k, arg, p, a, contribution, before,
+                               adjoint[arg]))
         peak = max(peak, reached)
         jacobian.append([adjoint[w] if w <= out and adjoint[w] is not None else 0 for w in wrt])
     return _result(graph, jacobian, partials, adds, peak,
