@@ -211,7 +211,7 @@ def test_a_reference_too_large_to_compute_is_a_skip_not_a_crash():
 
 
 def test_chain_rule_trouble_names_the_node_as_backprop_graph_lists_it():
-    from backprop.jobs.picture import listing
+    from backprop.render.picture_text import listing
 
     graph = parse("x*sqrt(x)")
     values = evaluate(graph, {"x": 0.0})

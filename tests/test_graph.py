@@ -86,7 +86,7 @@ def test_builder_merges_identical_nodes_and_keeps_order():
 
 
 def test_one_name_per_node_in_every_view():
-    from backprop.jobs.picture import listing
+    from backprop.render.picture_text import listing
 
     graph = parse("a = 2*x + y; z = sin(a)")
     assert graph.names == ("2", "x", "v1", "y", "a", "z")

@@ -23,9 +23,10 @@ def note(graph, values, o, name, label, ours, expected, by, sides) -> dict:
     met, node = chain_rule_trouble(graph, values, graph.outputs[o], wrt, ours)
     where = ""
     if node is not None:
-        from backprop.engine.printer import node_texts
+        from backprop.engine.printer import name_table
 
-        text, name = node_texts(graph, 60)[node], graph.name(node)
+        table = name_table(graph)
+        text, name = table.texts(60)[node], table.ids[node]
         where = name + (f" = {text}" if text and text != name else "")
     finite = [side for side in sides if math.isfinite(side)]
     if len(finite) == 2 and relative_difference(*finite) > 1e-9:

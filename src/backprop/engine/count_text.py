@@ -2,8 +2,7 @@
 
 The engine's limit messages (``modes.paths.check_limit``) state exact sizes such as
 2^2000 paths, and the engine must not import render/, so the count format lives here, the
-lowest layer that needs it; ``render.numbers`` is meant to re-export it rather than keep
-its own.
+lowest layer that needs it; ``render.numbers`` and the jobs import it from here.
 """
 
 from __future__ import annotations
@@ -30,3 +29,8 @@ def fmt_count(value: int | None, exact_below: int = EXACT_BELOW) -> str:
     if lead == 1000:
         lead, exponent = 100, exponent + 1
     return f"{'-' if value < 0 else ''}{lead // 100}.{lead % 100:02d}e+{exponent}"
+
+
+def counted(value: int, noun: str, plural: str | None = None) -> str:
+    """``1 path``, ``2 paths``, ``1.14e+602 paths``: a count and its noun, singular when 1."""
+    return f"{fmt_count(value)} {noun if value == 1 else plural or noun + 's'}"

@@ -59,11 +59,11 @@ def non_finite_warnings(graph: Graph, values: list[float]) -> list[str]:
     bad = non_finite(graph, values)
     if not bad:
         return []
-    from backprop.engine.printer import node_texts
+    from backprop.engine.printer import name_table
 
-    texts = node_texts(graph, 80)
-    warnings = [f"{graph.nodes[i].label or texts[i] or graph.name(i)} is {values[i]!r} at this "
-                "point (IEEE arithmetic)" for i in bad[:3]]
+    names = name_table(graph).readable(80)
+    warnings = [f"{names[i]} is {values[i]!r} at this point (IEEE arithmetic)"
+                for i in bad[:3]]
     if len(bad) > 3:
         warnings.append(f"... and {len(bad) - 3:,} more non-finite nodes")
     return warnings

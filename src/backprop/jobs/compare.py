@@ -29,7 +29,7 @@ from backprop.engine.modes import MODES, agreement, run_mode
 from backprop.engine.modes import forward as forward_mode
 from backprop.jobs.common import input_ids
 from backprop.engine.modes import paths as paths_mode
-from backprop.render.numbers import counted, fmt_count
+from backprop.engine.count_text import counted, fmt_count
 
 DEFAULT_REPEATS = 5
 TIME_BUDGET = 1.0  # seconds: stop repeating a measurement once this much was spent

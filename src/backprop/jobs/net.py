@@ -68,14 +68,13 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
                             limits.check_timeout, limits.max_depth)
     else:
         report = run_array(spec, modes, reason, run_check, limits.max_paths, limits.max_jvps)
-    report.warnings[:0] = spec.warnings
-    if params is not None:
-        report.selected = select(report, params)
-        if chosen == "scalar":
-            report.paths, report.path_sums = path_listing(report, max_terms=12)
-    _non_finite(report, strict)
-    finish(report)
-    return report
+    selected = select(report, params) if params is not None else None
+    paths, path_sums = path_listing(report, selected, max_terms=12) \
+        if selected is not None and chosen == "scalar" else ({}, {})
+    warnings, strict_error = _non_finite(report, strict)
+    return finish(report, warnings=[*spec.warnings, *report.warnings, *warnings],
+                  selected=selected, paths=paths, path_sums=path_sums,
+                  strict_error=strict_error)
 
 
 def select(report: NetReport, text: str) -> list[str]:
@@ -116,7 +115,8 @@ def _params_hint(report: NetReport) -> str:
     return "parameters: " + ", ".join(names + groups) + " (or an entry such as layer1.W[0][1])"
 
 
-def _non_finite(report: NetReport, strict: bool) -> None:
+def _non_finite(report: NetReport, strict: bool) -> tuple[list[str], str | None]:
+    """Warnings for a loss or gradients that are not finite, and --strict's verdict."""
     bad = []
     if not math.isfinite(report.loss):
         bad.append(f"the loss is {report.loss!r}")
@@ -127,7 +127,7 @@ def _non_finite(report: NetReport, strict: bool) -> None:
     if count:
         bad.append(f"{count:,} gradient " + ("entry is" if count == 1 else "entries are")
                    + " not finite")
-    report.warnings += [f"{text} (IEEE arithmetic)" for text in bad]
-    if strict and bad:
-        report.strict_error = "a result is not finite (--strict): " + "; ".join(bad)
+    warnings = [f"{text} (IEEE arithmetic)" for text in bad]
+    verdict = "a result is not finite (--strict): " + "; ".join(bad) if strict and bad else None
+    return warnings, verdict
 

@@ -11,6 +11,7 @@ sample of parameters. Counts are those of the scalar graph the network stands fo
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from backprop.check.check import CheckResult, close
@@ -167,7 +168,7 @@ def run_array(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
                         "scalar_bound": scalar_size(spec)},
                        loss, dict(spec.params), named_gradients, groups, runs, refused, None)
     if run_check:
-        report.check = _finite_differences(anet, net, report)
+        return replace(report, check=_finite_differences(anet, net, report))
     return report
 
 

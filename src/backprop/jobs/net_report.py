@@ -9,7 +9,7 @@ never in render/ (the sum of a path listing included).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from backprop.check.check import CheckResult
@@ -54,7 +54,7 @@ class PathTerm:
     kept: list[bool]  # False for the factors of 1 that sums contribute (left out in print)
 
 
-@dataclass
+@dataclass(frozen=True)
 class NetReport:
     spec: Spec
     engine: str  # "scalar" or "array"
@@ -113,12 +113,15 @@ class NetReport:
         return worst
 
 
-def finish(report: NetReport) -> None:
-    """What the views show beyond the gradients, computed once here (render/ only formats):
-    each layer's gradient summary per mode, and how closely the modes agree."""
-    for group in report.layers:
-        group.summaries = {mode: summary(group.gradients[mode]) for mode in group.gradients}
-    report.mode_difference = report.agreement()
+def finish(report: NetReport, **changes) -> NetReport:
+    """The report with ``changes`` and what the views show beyond the gradients, computed
+    once here (render/ only formats): each layer's gradient summary per mode, and how
+    closely the modes agree."""
+    layers = [replace(group, summaries={mode: summary(values)
+                                        for mode, values in group.gradients.items()})
+              for group in report.layers]
+    done = replace(report, layers=layers, **changes)
+    return replace(done, mode_difference=done.agreement())
 
 
 def flat_list(values) -> list[float]:

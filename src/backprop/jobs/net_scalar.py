@@ -108,15 +108,15 @@ def _check(graph, point, runs, index, check_timeout):
     return check_result
 
 
-def path_listing(report: NetReport, max_terms: int) -> tuple[dict[str, list[PathTerm]],
-                                                               dict[str, float]]:
+def path_listing(report: NetReport, selected: list[str], max_terms: int) \
+        -> tuple[dict[str, list[PathTerm]], dict[str, float]]:
     """The paths from each selected parameter to L, when there are few (seed 004's table),
     and each parameter's sum over its paths (the gradient, as the listing adds it up)."""
     from backprop.engine.modes.paths import iter_paths, plan
 
     graph, values = report.graph, report.values
     listing, sums = {}, {}
-    for name in report.selected[:8]:
+    for name in selected[:8]:
         w = graph.inputs[graph.input_names.index(name)]
         if plan(graph, [w]).paths > max_terms:
             continue

@@ -90,12 +90,12 @@ def list_paths(graph: Graph, *, at: str | None = None, wrt: str | None = None,
                limit: int = DEFAULT_LIMIT, limits: Limits | None = None) -> PathListing:
     """Walk every path from the wrt inputs to each output; keep the first ``limit``."""
     from backprop.frontends.point import parse_point, parse_wrt, point_warnings
+    from backprop.jobs.common import input_ids
 
     limits = limits or Limits()
     point = parse_point(at, graph)
     names = parse_wrt(wrt, graph)
-    position = {name: k for k, name in enumerate(graph.input_names)}
-    wrt_ids = [graph.inputs[position[n]] for n in names]
+    wrt_ids = input_ids(graph, names)
     path_plan = paths_mode.plan(graph, wrt_ids)
     counts = paths_mode.estimate(graph, wrt_ids, path_plan)
     paths_mode.check_limit(path_plan, counts, limits.max_paths, limits.max_ops)

@@ -218,12 +218,3 @@ def format_for(fmt: str | None, output: str | None) -> str:
 
         return SUFFIXES.get(Path(output).suffix.lower(), "text")
     return "text"
-
-
-def __getattr__(name: str):
-    """The text formats moved to ``render/picture_text.py``; older imports still work."""
-    if name in ("listing", "to_dot", "to_mermaid"):
-        from backprop.render import picture_text
-
-        return getattr(picture_text, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
