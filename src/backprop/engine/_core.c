@@ -377,18 +377,17 @@ static PyObject *core_reverse(PyObject *Py_UNUSED(self), PyObject *args)
 refuse:
     result = Py_NewRef(Py_None);
     goto done;
-fail:
-    result = NULL;
+fail: /* result is still NULL, and the exception is set */
 done:
-    Py_XDECREF(jacobian);
-    Py_XDECREF(wrt);
-    Py_XDECREF(outs);
+    flat_free(&g);
     PyMem_Free(v);
     PyMem_Free(adj);
     PyMem_Free(active);
     PyMem_Free(has);
     PyMem_Free(wrt_ids);
-    flat_free(&g);
+    Py_XDECREF(jacobian);
+    Py_XDECREF(wrt);
+    Py_XDECREF(outs);
     return result;
 }
 
@@ -1081,6 +1080,17 @@ fail:
 
 /* parse(texts, max_nodes, max_depth, Node) -> (nodes, inputs, outputs, spans) or None
  * spans[i] = (start, stop, is_target): where the name of text i's output is. */
+/* Everything a parse holds, released (as flat_free does for a Flat). */
+static void parser_free(Parser *p, Stacks *st)
+{
+    Py_XDECREF(p->bound);
+    Py_XDECREF(p->labels);
+    PyMem_Free(p->nodes);
+    PyMem_Free(p->table);
+    PyMem_Free(st->operands);
+    PyMem_Free(st->operators);
+}
+
 static PyObject *core_parse(PyObject *Py_UNUSED(self), PyObject *args)
 {
     PyObject *texts, *node_type, *result = NULL, *nodes = NULL, *inputs = NULL;
@@ -1145,19 +1155,13 @@ static PyObject *core_parse(PyObject *Py_UNUSED(self), PyObject *args)
 refuse:
     result = Py_NewRef(Py_None);
     goto done;
-fail:
-    result = NULL;
+fail: /* result is still NULL, and the exception is set */
 done:
     Py_XDECREF(nodes);
     Py_XDECREF(inputs);
     Py_XDECREF(outputs);
     Py_XDECREF(spans);
-    Py_XDECREF(p.bound);
-    Py_XDECREF(p.labels);
-    PyMem_Free(p.nodes);
-    PyMem_Free(p.table);
-    PyMem_Free(st.operands);
-    PyMem_Free(st.operators);
+    parser_free(&p, &st);
     return result;
 }
 
