@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop.check import sympy_side
-from backprop.check.check import (CheckResult, FORMULA_MAX_DEPTH, QUICK, check_formula_depth, compare,
-                   symbolic_values, unfinished)
+from backprop.check.verdict import CheckResult
 from backprop.errors import LimitError
 from backprop.engine.evaluate import evaluate, non_finite_warnings
 from backprop.engine.graph import Graph
@@ -22,7 +21,9 @@ from backprop.engine.modes import ModeResult, agreement, run_mode
 from backprop.frontends.point import parse_point, parse_wrt, point_warnings
 from backprop.jobs.common import input_ids, modes_for, run_modes
 from backprop.engine.printer import to_text
-from backprop.jobs.picture import EMBED_MAX_NODES, Picture
+
+if TYPE_CHECKING:
+    from backprop.jobs.picture import Picture
 
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
@@ -85,6 +86,8 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     wrt_ids = input_ids(graph, names)
     warnings: list[str] = []
     if point is None:
+        from backprop.check.symbolic import check_formula_depth
+
         check_formula_depth(graph)
     if point is None and len(graph) > SYMBOLIC_NODE_LIMIT:
         raise LimitError(f"the graph has {len(graph):,} nodes, too many for symbolic formulas "
@@ -95,6 +98,8 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         warnings += point_warnings(point)
         warnings += non_finite_warnings(graph, values)
     else:
+        from backprop.check.symbolic import symbolic_values
+
         values = symbolic_values(graph)
     outputs = [values[o] for o in graph.outputs]
 
@@ -140,9 +145,10 @@ def _mode_difference(results: dict[str, ModeResult], point) -> float | None:
 
 def _picture(graph: Graph, point) -> Picture | None:
     """The annotated graph for a report's picture, or None when too large to draw there."""
+    from backprop.jobs.picture import EMBED_MAX_NODES, build
+
     if len(graph) > EMBED_MAX_NODES:
         return None
-    from backprop.jobs.picture import build
 
     return build(graph, point)
 
@@ -165,6 +171,8 @@ class SympyJob:
         try:
             return sympy_side.run(_sympy_symbolic, *job, timeout=self.timeout)
         except (sympy_side.TimedOut, sympy_side.Died) as error:
+            from backprop.check.check import unfinished
+
             return ([_unordered(f) for f in outputs],
                     [[_unordered(f) for f in row] for row in jacobian],
                     unfinished(error, self.graph, self.names, None, self.timeout)
@@ -176,6 +184,8 @@ class SympyJob:
         if it did, else in a fresh one."""
         if not self.run_check:
             return None, None, None
+        from backprop.check.check import FORMULA_MAX_DEPTH, unfinished
+
         graph = self.graph
         small = len(graph) <= FORMULA_NODE_LIMIT and graph.depth <= FORMULA_MAX_DEPTH
         job = (graph, self.names, wrt_ids, jacobian, point, small, self.rtol, self.atol,
@@ -191,7 +201,8 @@ def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol,
     """SymPy's part of a numeric grad: the check, then the formulas (as text) if they come
     within a quarter of the time the check left (else none: the numbers stand without
     them, and the verdict is never lost to the formulas' time)."""
-    from backprop.check.check import CheckTimeout, time_limit
+    from backprop.check.check import (QUICK, CheckTimeout, compare, symbolic_values,
+                                      time_limit)
 
     start = time.monotonic()
     verdict = compare(graph, names, jacobian, point, rtol, atol)
@@ -211,6 +222,8 @@ def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol,
 
 def _sympy_symbolic(graph, names, output_formulas, formulas, run_check, rtol, atol, timeout):
     """SymPy's part of a symbolic grad: the formulas as text, and the check."""
+    from backprop.check.check import QUICK, compare
+
     output_formulas, texts = _texts(output_formulas, formulas, min(QUICK, timeout / 4))
     return (output_formulas, texts,
             compare(graph, names, formulas, None, rtol, atol) if run_check else None)
