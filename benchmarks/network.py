@@ -27,7 +27,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from backprop.jobs.net import ArrayNet, structure  # noqa: E402
+from backprop.jobs.net_array import ArrayNet  # noqa: E402
+from backprop.jobs.net_counts import structure  # noqa: E402
 from backprop.frontends.spec import load_spec, resolve  # noqa: E402
 
 SPEC = """\

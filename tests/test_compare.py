@@ -28,7 +28,7 @@ def test_reverse_wins_on_seed_004_with_the_documented_verdict():
     assert result.verdict.text == ("reverse wins: 1 sweep, 8 operations; paths: 2 paths, "
                                    "7 operations; forward: 2 sweeps, 10 operations")
     assert "reverse wins for this shape" in result.verdict.shape
-    assert result.agreement() == 0.0
+    assert result.mode_difference == 0.0
     assert all(cost.ran and cost.seconds > 0 for cost in result.costs.values())
     assert result.relative_operations("reverse") == pytest.approx(8 / 3)
 

@@ -12,8 +12,8 @@ import sympy
 from backprop.errors import LimitError
 from backprop.engine.printer import node_texts
 from backprop.jobs.paths import display_names
-from backprop.jobs.explain import (EXPLAIN_MAX_NODES, explain, explain_report, names_and_precedence,
-                              node_names)
+from backprop.jobs.explain import EXPLAIN_MAX_NODES, explain, explain_report
+from backprop.jobs.explain_text import names_and_precedence, node_names
 from backprop.engine.graph import GraphBuilder
 from backprop.frontends.parse import parse
 from backprop.jobs.grad import grad

@@ -15,7 +15,9 @@ from backprop.engine.array_costs import Col, Tally
 from backprop.engine.arrays import ARRAY_OPS, ANode
 from backprop.engine.backends import FLOAT, array
 from backprop.limits import Limits
-from backprop.jobs.net import ArrayNet, run_net, structure
+from backprop.jobs.net import run_net
+from backprop.jobs.net_array import ArrayNet
+from backprop.jobs.net_counts import structure
 from backprop.engine.ops import OPS
 from backprop.frontends.spec import load_spec, resolve
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 from backprop.check import sympy_side
 from backprop.check.deadline import QUICK, CheckTimeout, time_limit
@@ -143,7 +144,7 @@ def _check_differences(graph, wrt, checked, jacobian, point, rtol, atol,
                         "high-precision differences", defined))
     result = verdict(graph, point, entries, rtol, atol, method, checked)
     if kinks and result.status == "pass":
-        result.status = "skipped"
-        result.reason = (f"{kinks} partial(s) pass through abs or relu exactly at 0, where "
-                         "the derivative is a convention (0), so differences cannot check them")
+        return replace(result, status="skipped", reason=(
+            f"{kinks} partial(s) pass through abs or relu exactly at 0, where the derivative "
+            "is a convention (0), so differences cannot check them"))
     return result

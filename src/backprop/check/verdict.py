@@ -11,7 +11,7 @@ from backprop.check.highprec import one_sided
 from backprop.check.notes import note
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckResult:
     """What the check concluded, whichever way it checked: the ``check`` object of the JSON
     (docs/json.md) and the verdict line every view prints."""

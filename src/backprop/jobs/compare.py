@@ -226,10 +226,6 @@ class Comparison:
         """Exact: the mode's partials + multiplications + additions per primitive evaluated."""
         return ratio(self.costs[mode].operations, self.primitives)
 
-    def agreement(self) -> float | None:
-        """Largest relative difference between the Jacobians of the modes that ran."""
-        return self.mode_difference
-
 
 def random_point(graph: Graph, seed: int) -> dict[str, float]:
     rng = random.Random(seed)

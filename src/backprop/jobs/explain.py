@@ -30,18 +30,14 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph
-from backprop.jobs.explain_steps import MODE_NAMES, SUM_MAX_TERMS, Narrator, Step
-# the words of a step, importable from here as before (pictures use them)
-from backprop.jobs.explain_text import (FORMULA_MAX_CHARS, NAME_MAX_CHARS, PartialFormulas,
-                                        apply_text, clip, exact, factor_number,
-                                        names_and_precedence, node_names, output_name, short,
-                                        wrap)
+from backprop.jobs.common import input_ids
+from backprop.jobs.explain_steps import Narrator, Step
+# the words of a step; pictures (jobs/picture.py) name nodes and numbers as explanations do
+from backprop.jobs.explain_text import PartialFormulas, names_and_precedence, short
 
-__all__ = ["EXPLAIN_MAX_NODES", "EXPLAIN_MAX_PATHS", "FORMULA_MAX_CHARS", "MODE_NAMES",
-           "NAME_MAX_CHARS", "SECTION_TITLES", "SUM_MAX_TERMS", "Explanation",
-           "PartialFormulas", "Step", "apply_text", "check_size", "clip", "exact", "explain",
-           "explain_bounded", "explain_report", "factor_number", "names_and_precedence",
-           "node_names", "output_name", "short", "wrap"]
+__all__ = ["EXPLAIN_MAX_NODES", "EXPLAIN_MAX_PATHS", "SECTION_TITLES", "Explanation",
+           "PartialFormulas", "Step", "check_size", "explain", "explain_bounded",
+           "explain_report", "names_and_precedence", "short"]
 
 EXPLAIN_MAX_NODES = 300  # graphs larger than this are refused (exit 3): the text would be a book
 EXPLAIN_MAX_PATHS = 500  # path enumeration writes one step per path
@@ -96,42 +92,35 @@ def check_size(graph: Graph, max_nodes: int = EXPLAIN_MAX_NODES) -> None:
 
 def explain(graph: Graph, wrt: Iterable[str] | None = None, point: Mapping[str, Any] | None = None,
             modes: Sequence[str] = ("reverse",), gradients: Mapping[str, Any] | None = None, *,
-            values: Sequence[Any] | None = None, backend=None,
             max_nodes: int = EXPLAIN_MAX_NODES, max_paths: int = EXPLAIN_MAX_PATHS
             ) -> Explanation:
     """Explain d(outputs)/d(wrt) in ``modes`` (forward, paths, reverse), at ``point`` or
     symbolically.
 
     ``gradients`` maps a mode to the Jacobian that was printed for it, so that the last
-    step can say the steps add up to it. ``values``/``backend`` let a caller that already
-    evaluated the graph (for instance on numpy) pass its values in.
+    step can say the steps add up to it.
     """
     check_size(graph, max_nodes)
     names_in = list(graph.input_names if wrt is None else wrt)
     for name in names_in:
         if name not in graph.input_names:
             raise InputError(f"cannot explain d/d{name}: the expression has no variable {name!r}")
-    wrt_ids = [graph.inputs[graph.input_names.index(n)] for n in names_in]
+    wrt_ids = input_ids(graph, names_in)
     for mode in modes:
         if mode not in SECTION_TITLES or mode in ("value", "partial", "total"):
             raise InputError(f"cannot explain mode {mode!r}",
                              hint="modes: forward, paths, reverse")
-    symbolic = point is None and values is None
-    if values is None:
-        if point is None:
-            from backprop.engine.backends import symbolic as symbolic_backend
-            from backprop.check.check import symbolic_values
+    symbolic = point is None
+    if symbolic:
+        from backprop.check.symbolic import symbolic_values
+        from backprop.engine.backends import symbolic as symbolic_backend
 
-            values = symbolic_values(graph)
-            backend = symbolic_backend()
-        else:
-            from backprop.engine.evaluate import evaluate
-
-            values = evaluate(graph, point)
-    if backend is None:
+        values, backend = symbolic_values(graph), symbolic_backend()
+    else:
         from backprop.engine.backends import FLOAT
+        from backprop.engine.evaluate import evaluate
 
-        backend = FLOAT
+        values, backend = evaluate(graph, point), FLOAT
     if "paths" in modes:
         from backprop.engine.modes.paths import plan
 
@@ -160,11 +149,11 @@ def explain(graph: Graph, wrt: Iterable[str] | None = None, point: Mapping[str, 
                        tuple(tuple(row) for row in first))
 
 
-def explain_report(report, modes: Sequence[str] | None = None, **options) -> Explanation:
-    """Explain a ``report.GradReport`` (or any report with graph, wrt, point, results)."""
-    modes = tuple(modes or report.results)
-    gradients = {m: report.results[m].jacobian for m in modes if m in report.results}
-    return explain(report.graph, report.wrt, report.point, modes, gradients, **options)
+def explain_report(report) -> Explanation:
+    """Explain a ``jobs.grad.GradReport`` in the modes it ran."""
+    modes = tuple(report.results)
+    gradients = {m: report.results[m].jacobian for m in modes}
+    return explain(report.graph, report.wrt, report.point, modes, gradients)
 
 
 def explain_bounded(report, timeout: float) -> Explanation:

@@ -22,13 +22,10 @@ import math
 
 from backprop.errors import InputError, LimitError
 from backprop.frontends.spec import Spec, load_spec, scalar_size
-from backprop.jobs.net_array import ArrayNet, run_array
-from backprop.jobs.net_counts import structure
-from backprop.jobs.net_report import NetReport, finish, flat_list, summary
+from backprop.jobs.net_array import run_array
+from backprop.jobs.net_report import NetReport, finish, flat_list
 from backprop.jobs.net_scalar import path_listing, run_scalar
 from backprop.limits import Limits
-
-__all__ = ["ArrayNet", "NetReport", "flat_list", "run_net", "select", "structure", "summary"]
 
 SCALAR_ENGINE_LIMIT = 5_000  # scalar graphs up to this many nodes (upper bound) by default
 ENGINES = ("auto", "scalar", "array")

@@ -72,7 +72,7 @@ class NetReport:
     paths: dict[str, list[PathTerm]] = field(default_factory=dict)  # --param on small nets
     path_sums: dict[str, float] = field(default_factory=dict)  # each listing's sum
     strict_error: str | None = None  # --strict's verdict: why the command exits 4
-    mode_difference: float | None = None  # agreement(), computed once by finish()
+    mode_difference: float | None = None  # how closely the modes agree, by finish()
     graph: Any = field(default=None, repr=False)  # scalar engine: the Graph and its values
     values: Any = field(default=None, repr=False)
 
@@ -97,21 +97,6 @@ class NetReport:
                 return float(group.gradients[mode][group.names.index(name)])
         raise KeyError(name)
 
-    def agreement(self) -> float | None:
-        """Largest relative difference between the modes that ran (None if only one did)."""
-        ran = [m for m, r in self.runs.items() if r.ran]
-        if len(ran) < 2:
-            return None
-        ref = self.reference
-        worst = 0.0
-        for mode in ran:
-            for name, value in self.named_gradients[mode].items():
-                worst = max(worst, relative_difference(value, self.named_gradients[ref][name]))
-            for group in self.layers:
-                for a, b in zip(flat_list(group.gradients[mode]), flat_list(group.gradients[ref])):
-                    worst = max(worst, relative_difference(a, b))
-        return worst
-
 
 def finish(report: NetReport, **changes) -> NetReport:
     """The report with ``changes`` and what the views show beyond the gradients, computed
@@ -121,7 +106,23 @@ def finish(report: NetReport, **changes) -> NetReport:
                                         for mode, values in group.gradients.items()})
               for group in report.layers]
     done = replace(report, layers=layers, **changes)
-    return replace(done, mode_difference=done.agreement())
+    return replace(done, mode_difference=_mode_difference(done))
+
+
+def _mode_difference(report: NetReport) -> float | None:
+    """Largest relative difference between the modes that ran (None if only one did)."""
+    ran = [m for m, r in report.runs.items() if r.ran]
+    if len(ran) < 2:
+        return None
+    ref = report.reference
+    worst = 0.0
+    for mode in ran:
+        for name, value in report.named_gradients[mode].items():
+            worst = max(worst, relative_difference(value, report.named_gradients[ref][name]))
+        for group in report.layers:
+            for a, b in zip(flat_list(group.gradients[mode]), flat_list(group.gradients[ref])):
+                worst = max(worst, relative_difference(a, b))
+    return worst
 
 
 def flat_list(values) -> list[float]:

@@ -6,7 +6,9 @@ path enumeration and the SymPy check run on it unchanged and count exactly by ru
 
 from __future__ import annotations
 
-from backprop.engine.counts import Counts
+from dataclasses import replace
+
+from backprop.engine.modes.paths import estimate
 from backprop.frontends.spec import Resolved, Spec, build_scalar_graph, resolve, scalar_size
 from backprop.jobs.common import run_modes
 from backprop.jobs.net_report import FD_SEED, LayerGradient, ModeRun, NetReport, PathTerm
@@ -35,16 +37,6 @@ def _groups(net: Resolved) -> list[LayerGradient]:
     return groups
 
 
-def _counted_paths(graph, wrt) -> Counts:
-    """A refused mode's row: path enumeration's exact counts, from its plan (not walked)."""
-    from backprop.engine.modes.paths import plan
-
-    counted = plan(graph, wrt)
-    return Counts("paths", 0, sum(1 for n in graph.nodes if n.args), counted.edges,
-                  counted.multiplications, counted.additions, counted.paths,
-                  len(graph) + counted.edges + counted.longest + 1)
-
-
 def run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
                check_timeout: float, max_depth: int | None = None) -> NetReport:
     from backprop.engine.evaluate import evaluate
@@ -64,7 +56,7 @@ def run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
     runs = {}
     for name in modes:
         if name in refused:
-            runs[name] = ModeRun(name, _counted_paths(graph, wrt), None, ran=False)
+            runs[name] = ModeRun(name, estimate(graph, wrt), None, ran=False)
         else:
             result = results[name]
             runs[name] = ModeRun(name, result.counts, seconds[name],
@@ -103,8 +95,8 @@ def _check(graph, point, runs, index, check_timeout):
     check_result = check(graph, sample, [[row[index[n]] for n in sample]], point,
                          timeout=check_timeout)
     if len(sample) < len(names):
-        check_result.method += (f" (a sample of {len(sample)} of {len(names):,} parameters, "
-                                f"seed {FD_SEED})")
+        return replace(check_result, method=check_result.method + (
+            f" (a sample of {len(sample)} of {len(names):,} parameters, seed {FD_SEED})"))
     return check_result
 
 

@@ -58,7 +58,7 @@ class PathSum:
     difference: float | None = None  # at a point: |total - gradient| / max(1, |gradient|)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PathListing:
     graph: Graph
     text: str | None
@@ -138,11 +138,11 @@ def _formulas(graph, names, wrt_ids, limit, path_plan, counts, timeout) -> PathL
 
     listing = _walk(graph, symbolic(), symbolic_values(graph), None, names, wrt_ids, limit,
                     path_plan, counts, timeout, [])
-    listing.listed = [replace(p, partials=[str(f) for f in p.partials], product=str(p.product))
-                      for p in listing.listed]
-    listing.sums = [replace(s, total=str(s.total), gradient=str(s.gradient))
-                    for s in listing.sums]
-    return listing
+    return replace(
+        listing,
+        listed=[replace(p, partials=[str(f) for f in p.partials], product=str(p.product))
+                for p in listing.listed],
+        sums=[replace(s, total=str(s.total), gradient=str(s.gradient)) for s in listing.sums])
 
 
 def _walk(graph, backend, values, point, names, wrt_ids, limit, path_plan, counts, timeout,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from backprop.jobs.net import NetReport, flat_list
+from backprop.jobs.net_report import NetReport, flat_list
 from backprop.render.console import (counts_table, fmt, new_table, print_table, render_check,
                       render_warnings)
 from backprop.render.json_doc import JSON_VERSION, check_document, number

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from backprop.engine.count_text import EXACT_BELOW, counted, fmt_count  # noqa: F401 (views use them)
+from backprop.engine.count_text import counted, fmt_count  # noqa: F401 (the views use them)
 
 
 def fmt(value: Any) -> str:
