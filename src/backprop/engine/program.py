@@ -71,6 +71,8 @@ def _number_text(value: float) -> str:
     """A constant's label: how the parser would read it back (``2`` for 2.0)."""
     if not math.isfinite(value):
         raise ValueError(f"no text for the constant {value!r}")
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return "-0"  # as the parser folds -0: a constant "0" would merge with 0.0
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
@@ -227,23 +229,36 @@ def _pruned(graph: Graph) -> Graph:
 
 @dataclass(frozen=True)
 class ProgramCost:
-    """What a graph costs to run (docs/counting.md, "Nonscalar multiplications")."""
+    """What a graph costs to run (docs/counting.md, "Nonscalar operations")."""
 
     nodes: int
     ops: int  # op nodes: every node but inputs and constants
-    nonscalar: int  # products whose two factors both depend on an input
+    nonscalar: int  # Baur and Strassen's measure: the ops that are not linear in the inputs
 
 
+LINEAR = ("add", "sub", "neg")
 PRODUCTS = ("mul", "times")
 
 
+def nonscalar(op: str, active_args: tuple[bool, ...]) -> bool:
+    """Is an op on arguments that do (True) or do not depend on an input nonscalar? A
+    product is when both factors do, a division when its divisor does, +, - and negation
+    never are, every other op (functions, powers) is when its argument does."""
+    if not any(active_args) or op in LINEAR:
+        return False
+    if op in PRODUCTS:
+        return all(active_args)
+    if op == "div":
+        return active_args[1]
+    return True
+
+
 def cost(graph: Graph) -> ProgramCost:
-    """Node count, op count and nonscalar multiplications of ``graph`` (one pass)."""
+    """Node count, op count and nonscalar operations of ``graph`` (one pass)."""
     active = graph.active
-    ops = nonscalar = 0
+    ops = count = 0
     for node in graph.nodes:
         if node.args:
             ops += 1
-            if node.op in PRODUCTS and active[node.args[0]] and active[node.args[1]]:
-                nonscalar += 1
-    return ProgramCost(len(graph.nodes), ops, nonscalar)
+            count += nonscalar(node.op, tuple(active[a] for a in node.args))
+    return ProgramCost(len(graph.nodes), ops, count)
