@@ -7,6 +7,7 @@ principle says (Baur and Strassen 1983: at most 3 times the nonscalar multiplica
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import struct
 from pathlib import Path
@@ -25,6 +26,7 @@ from backprop.engine.printer import to_text
 from backprop.engine.program import cost, gradient_program
 from backprop.frontends import parse as parse_module
 from backprop.frontends.parse import parse
+from conftest import run_cli
 
 SWEEPS = {"reverse": reverse, "forward": forward}
 UNARY = [f for f in FUNCTIONS if OPS[f].arity == 1]
@@ -209,3 +211,44 @@ def test_the_program_of_a_long_sum_grows_linearly():
         sizes[n] = len(gradient_program(graph, graph.inputs).nodes)
     per_term = [sizes[n] / n for n in (10, 100, 1000)]
     assert max(per_term) < 12 and per_term[2] <= per_term[1] <= per_term[0] + 1
+
+
+# -- the command line: grad --program, graph --program ----------------------------------
+
+
+def test_grad_program_lists_the_program_its_outputs_and_its_cost():
+    proc = run_cli("grad", "a = x*y; z = sin(a)", "--program")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "v1 = cos a     # cos(a)" in lines and "  dz/dx = v2" in lines
+    rows = {line.split()[0]: line.split()[-3:] for line in lines
+            if line.startswith(("ops", "nonscalar"))}
+    assert rows == {"ops": ["2", "4", "2.00"], "nonscalar": ["2", "4", "2.00"]}
+
+
+def test_grad_program_json_carries_the_same():
+    proc = run_cli("grad", "x*y*z", "--program", "--json", "--mode", "forward", "--wrt", "x,y")
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    program = parse("x*y*z")
+    expected = gradient_program(program, program.inputs[:2], "forward")
+    assert document["mode"] == "forward" and document["wrt"] == ["x", "y"]
+    assert [o["name"] for o in document["program"]["outputs"]] == ["df/dx", "df/dy"]
+    assert len(document["program"]["nodes"]) == len(expected.nodes)
+    assert document["program"]["cost"]["nonscalar"] == cost(expected).nonscalar
+    assert document["ratio"]["nonscalar"] == cost(expected).nonscalar / 2
+
+
+@pytest.mark.parametrize("args", [("--mode", "paths"), ("--at", "x=1"), ("--format", "markdown"),
+                                  ("--explain",)])
+def test_grad_program_refuses_what_it_cannot_show(args):
+    proc = run_cli("grad", "x*y", "--program", *args)
+    assert proc.returncode == 2 and proc.stderr.startswith("backprop: error:")
+
+
+def test_graph_program_draws_the_program_with_its_values():
+    proc = run_cli("graph", "x*y + sin(x)", "--program", "--at", "x=0.5,y=2")
+    assert proc.returncode == 0, proc.stderr
+    assert "df/dx = 2.878" in proc.stdout  # y + cos(x)
+    dot = run_cli("graph", "x^y", "--program", "--format", "dot")
+    assert dot.returncode == 0 and "times" in dot.stdout
