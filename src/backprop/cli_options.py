@@ -115,3 +115,10 @@ CsvModes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per mo
 CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per size and mode.")]
 Repeats = Annotated[int, typer.Option(
     "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
+
+# -- the gradient as a graph (docs/second-order.md) --------------------------------------
+
+ProgramListing = Annotated[bool, typer.Option(
+    "--program", help="Print the gradient program (the sweep as a graph) and its cost.")]
+ProgramPicture = Annotated[bool, typer.Option(
+    "--program", help="Show the gradient program (the reverse sweep as a graph) instead.")]
