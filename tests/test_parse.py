@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+from backprop.engine.ops import FUNCTIONS
+
 from backprop.errors import InputError, LimitError
 from backprop.engine.evaluate import evaluate
 from backprop.frontends.parse import parse, tokenize
@@ -170,11 +172,12 @@ def test_printing_then_parsing_gives_the_same_graph(text):
     assert again.nodes == graph.nodes and again.outputs == graph.outputs
 
 
-def test_hints_offer_the_language_not_the_program_primitives():
-    """sign, step and times parse (printed gradient programs read back) but the hint for an
-    unknown function lists the language's own functions, as docs/expressions.md does."""
+def test_the_hint_offers_every_function_and_gradient_program_primitives_parse():
+    """sign, step and times are functions like the others (gradient programs are made of
+    them, and a printed program reads back), so the hint for an unknown function lists them."""
     with pytest.raises(InputError) as caught:
         parse("foo(x)")
-    assert caught.value.hint.endswith("abs, sigmoid, relu")
+    assert caught.value.hint == "functions: " + ", ".join(FUNCTIONS)
+    assert {"sign", "step", "times"} <= set(FUNCTIONS)
     assert [n.op for n in parse("times(sign(x), step(y))").nodes if n.args] == \
         ["sign", "step", "times"]

@@ -10,6 +10,9 @@ Partials receive ``out`` (the op's own value) so that rules such as exp' = exp o
 tanh' = 1 - tanh^2 reuse it instead of recomputing.
 
 Conventions at kinks (same in every mode and in the check): abs'(0) = 0, relu'(0) = 0.
+sign, step (relu's partial) and times (a product where a zero first factor is an exact 0:
+pow's partials) are what gradient programs (engine/program.py) are made of besides the
+rest; their own partials are 0 where defined (sign, step) and (x, z) for times(z, x).
 
 ``sign``, ``step`` and ``times`` are what abs', relu' and pow's partials are made of, so a
 gradient program (engine/program.py) is built of op-table primitives only. sign and step
@@ -78,8 +81,5 @@ OPS: dict[str, Op] = {
 }
 
 FUNCTIONS = tuple(name for name, op in OPS.items() if op.is_function)
-# the primitives gradient programs need beyond the language's own functions: they parse
-# (a printed program reads back) but hints do not offer them
-PROGRAM_PRIMITIVES = ("sign", "step", "times")
 CONSTANTS = ("pi", "e")
 LEAVES = ("input", "const")

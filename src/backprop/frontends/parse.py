@@ -22,7 +22,7 @@ from backprop.engine.accel import CORE
 from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph, GraphBuilder, Node
 from backprop.limits import Limits
-from backprop.engine.ops import CONSTANTS, FUNCTIONS, OPS, PROGRAM_PRIMITIVES
+from backprop.engine.ops import CONSTANTS, FUNCTIONS, OPS
 
 
 _TOKEN = re.compile(
@@ -41,7 +41,6 @@ _POINT_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:in
 _BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2), "/": ("div", 2),
            "**": ("pow", 4), "^": ("pow", 4)}
 _UNARY_PRECEDENCE = 3
-_OFFERED = tuple(f for f in FUNCTIONS if f not in PROGRAM_PRIMITIVES)  # what hints list
 _CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
 
 _BAD_CHAR_HINTS = {
@@ -209,7 +208,7 @@ class _Parser:
                         advance()
                     elif following.text == "(" and following.adjacent:
                         raise self.fail(tok, f"unknown function {text!r}",
-                                        "functions: " + ", ".join(_OFFERED))
+                                        "functions: " + ", ".join(FUNCTIONS))
                     else:
                         operands.append(self.name(tok))
                         expect_operand = False
