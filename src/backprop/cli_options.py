@@ -115,3 +115,13 @@ CsvModes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per mo
 CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per size and mode.")]
 Repeats = Annotated[int, typer.Option(
     "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
+
+# -- hessian (issue 13) -------------------------------------------------------------------
+
+PairingMode = Annotated[str, typer.Option(
+    "--mode", "-m", help="fwd-rev | rev-rev | rev-fwd | fwd-fwd | all (second over first).")]
+Vector = Annotated[Optional[List[str]], typer.Option(
+    "--vector", help="Also H v in one forward-over-reverse sweep: x=1,y=0 (needs --at).")]
+Format = Annotated[Optional[str], typer.Option(
+    "--format", help="text | json | markdown (a CI job summary); --json is json.")]
+NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the SymPy check.")]
