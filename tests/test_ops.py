@@ -89,3 +89,25 @@ def test_kink_conventions_are_zero():
         assert op.partials(FLOAT, op.value(FLOAT, 0.0), 0.0) == (0.0,)
         partial = op.partials(S, op.value(S, x), x)[0]
         assert partial.subs(x, 0) == 0
+
+
+@pytest.mark.parametrize("name", ["sign", "step"])
+def test_a_zero_partial_is_the_derivative_where_one_is_defined(name):
+    """sign' and step' are 0 on both sides of the jump (SymPy's diff there: DiracDelta,
+    or a Piecewise of zeros, evaluated off 0); at 0 none exists and 0 is the convention."""
+    op = OPS[name]
+    S = symbolic()
+    a = sympy.Symbol("a", real=True)
+    out = op.value(S, a)
+    assert op.partials(S, out, a) == (0,)
+    assert op.partials(FLOAT, op.value(FLOAT, 0.0), 0.0) == (0,)
+    for point in (-2.5, -0.3, 0.3, 2.5):
+        assert sympy.diff(out, a).subs(a, point) == 0, (name, point)
+    assert op.value(FLOAT, -1e-300) != op.value(FLOAT, 1e-300)  # a jump: no derivative at 0
+
+
+def test_times_is_a_product_whose_zero_factor_is_an_exact_zero():
+    times = OPS["times"]
+    assert times.value(FLOAT, 0.0, math.inf) == 0.0 and times.value(FLOAT, -0.0, math.nan) == 0.0
+    assert times.value(FLOAT, 2.0, 3.5) == 7.0
+    assert math.isnan(times.value(FLOAT, math.inf, 0.0))  # only the first factor is special

@@ -809,8 +809,8 @@ static int expression(Parser *p, Stacks *st, Py_ssize_t *result)
             } else if (t.kind == T_NAME) {
                 code = function_code(p, &t);
                 if (code >= 0) {
-                    if (p->ahead.kind != '(')
-                        return REFUSED;
+                    if (p->ahead.kind != '(' || ARITY[code] != 1)
+                        return REFUSED; /* name(a, b): Python parses it */
                     if (push_operator(st, O_CALL, code, 0) < 0)
                         goto no_memory;
                     advance(p);

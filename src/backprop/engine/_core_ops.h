@@ -5,19 +5,19 @@
 /* the op codes: ops.OPS in order, then ops.LEAVES (accel.py checks the names) */
 enum {
     ADD, SUB, MUL, DIV, NEG, POW, SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, TANH,
-    EXP, LOG, SQRT, ABS, SIGMOID, RELU, INPUT, CONST, N_CODES
+    EXP, LOG, SQRT, ABS, SIGMOID, RELU, SIGN, STEP, TIMES, INPUT, CONST, N_CODES
 };
-#define N_OPS 21
+#define N_OPS 24
 #define FIRST_FUNCTION SIN
-#define LAST_FUNCTION RELU
+#define LAST_FUNCTION TIMES
 
 static const char *CODE_NAMES[N_CODES] = {
     "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos",
     "atan", "sinh", "cosh", "tanh", "exp", "log", "sqrt", "abs", "sigmoid", "relu",
-    "input", "const"
+    "sign", "step", "times", "input", "const"
 };
 static const unsigned char ARITY[N_CODES] = {
-    2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0
+    2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0, 0
 };
 
 /* the value of an op node (OPS[op].value) */
@@ -45,6 +45,9 @@ static double op_value(int code, double a, double b)
     case ABS: return f_abs(a);
     case SIGMOID: return f_sigmoid(a);
     case RELU: return f_relu(a);
+    case SIGN: return f_sign(a);
+    case STEP: return f_step(a);
+    case TIMES: return f_times(a, b);
     }
     return Py_NAN;
 }
@@ -74,5 +77,8 @@ static void op_partials(int code, double out, double a, double b, double *pa, do
     case ABS: *pa = f_sign(a); return;
     case SIGMOID: *pa = out * (1.0 - out); return;
     case RELU: *pa = f_step(a); return;
+    case SIGN: *pa = 0.0; return;
+    case STEP: *pa = 0.0; return;
+    case TIMES: *pa = b; *pb = a; return;
     }
 }

@@ -10,6 +10,12 @@ Partials receive ``out`` (the op's own value) so that rules such as exp' = exp o
 tanh' = 1 - tanh^2 reuse it instead of recomputing.
 
 Conventions at kinks (same in every mode and in the check): abs'(0) = 0, relu'(0) = 0.
+
+``sign``, ``step`` and ``times`` are what abs', relu' and pow's partials are made of, so a
+gradient program (engine/program.py) is built of op-table primitives only. sign and step
+have the partial 0: their derivative where it is defined (everywhere but 0, where it is
+taken as 0 too, as at every kink). ``times(z, x)`` is z*x with a zero factor ``z`` giving
+an exact 0 (0*inf is 0): its partials are x and z.
 """
 
 from __future__ import annotations
@@ -65,9 +71,15 @@ OPS: dict[str, Op] = {
         _unary("abs", lambda B, a: B.abs(a), lambda B, out, a: B.sign(a)),
         _unary("sigmoid", lambda B, a: B.sigmoid(a), lambda B, out, a: out * (1 - out)),
         _unary("relu", lambda B, a: B.relu(a), lambda B, out, a: B.step(a)),
+        _unary("sign", lambda B, a: B.sign(a), lambda B, out, a: 0),
+        _unary("step", lambda B, a: B.step(a), lambda B, out, a: 0),
+        Op("times", 2, "times", lambda B, z, x: B.times(z, x), lambda B, out, z, x: (x, z)),
     )
 }
 
 FUNCTIONS = tuple(name for name, op in OPS.items() if op.is_function)
+# the primitives gradient programs need beyond the language's own functions: they parse
+# (a printed program reads back) but hints do not offer them
+PROGRAM_PRIMITIVES = ("sign", "step", "times")
 CONSTANTS = ("pi", "e")
 LEAVES = ("input", "const")

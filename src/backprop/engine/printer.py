@@ -32,7 +32,7 @@ def compose(op_name: str, args: list[tuple[str, int]] | tuple, spaced: bool = Fa
     (numbers substituted into a step) where the expression reads ``2*x``."""
     op = OPS[op_name]
     if op.is_function:
-        return f"{op.symbol}({args[0][0]})", op.precedence
+        return f"{op.symbol}({', '.join(text for text, _ in args)})", op.precedence
     if op.arity == 1:  # negation: binds looser than ^, tighter than * /
         inner, p = args[0]
         return "-" + (inner if p > op.precedence else f"({inner})"), op.precedence

@@ -22,7 +22,7 @@ from backprop.engine.accel import CORE
 from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph, GraphBuilder, Node
 from backprop.limits import Limits
-from backprop.engine.ops import CONSTANTS, FUNCTIONS
+from backprop.engine.ops import CONSTANTS, FUNCTIONS, OPS, PROGRAM_PRIMITIVES
 
 
 _TOKEN = re.compile(
@@ -41,6 +41,7 @@ _POINT_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:in
 _BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2), "/": ("div", 2),
            "**": ("pow", 4), "^": ("pow", 4)}
 _UNARY_PRECEDENCE = 3
+_OFFERED = tuple(f for f in FUNCTIONS if f not in PROGRAM_PRIMITIVES)  # what hints list
 _CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
 
 _BAD_CHAR_HINTS = {
@@ -208,7 +209,7 @@ class _Parser:
                         advance()
                     elif following.text == "(" and following.adjacent:
                         raise self.fail(tok, f"unknown function {text!r}",
-                                        "functions: " + ", ".join(FUNCTIONS))
+                                        "functions: " + ", ".join(_OFFERED))
                     else:
                         operands.append(self.name(tok))
                         expect_operand = False
@@ -240,15 +241,17 @@ class _Parser:
                         self.reduce(operators.pop(), operands)
                     if not operators:
                         raise self.fail(tok, "unmatched ')'")
-                    kind, fn, _, open_tok = operators.pop()
+                    kind, fn, given, open_tok = operators.pop()
                     if kind == "call":
-                        operands.append(self.node(open_tok, fn, operands.pop()))
+                        arity = OPS[fn].arity
+                        if given + 1 != arity:
+                            raise self.fail(tok, f"{fn} takes {arity} arguments")
+                        args = operands[-arity:]
+                        del operands[-arity:]
+                        operands.append(self.node(open_tok, fn, *args))
                 elif text == ",":
-                    call = next((o for o in reversed(operators) if o[0] in ("call", "paren")), None)
-                    if call is not None and call[0] == "call":
-                        raise self.fail(tok, f"{call[1]} takes 1 argument")
-                    raise self.fail(tok, "unexpected ','", "arguments are separated by ',' only "
-                                                           "inside a call")
+                    self.comma(tok, operators, operands)
+                    expect_operand = True
                 elif tok.kind == "end" or text in (";", "\n"):
                     while operators:
                         entry = operators.pop()
@@ -268,6 +271,22 @@ class _Parser:
                         hint = f"{text!r} is Python; the language has only arithmetic and calls"
                     raise self.fail(tok, f"missing operator before {text!r}", hint)
             advance()
+
+    def comma(self, tok: Token, operators: list[tuple], operands: list[int]) -> None:
+        """A ',' between the arguments of a two-argument call (``times(z, x)``): the first
+        argument is finished; the call entry counts the arguments given (its third field)."""
+        at = next((k for k in range(len(operators) - 1, -1, -1)
+                   if operators[k][0] in ("call", "paren")), None)
+        if at is None or operators[at][0] == "paren":
+            raise self.fail(tok, "unexpected ','", "arguments are separated by ',' only "
+                                                   "inside a call")
+        _, fn, given, open_tok = operators[at]
+        arity = OPS[fn].arity
+        if given + 1 >= arity:
+            raise self.fail(tok, f"{fn} takes {arity} argument{'s' if arity > 1 else ''}")
+        while len(operators) > at + 1:
+            self.reduce(operators.pop(), operands)
+        operators[at] = ("call", fn, given + 1, open_tok)
 
     def reduce(self, entry: tuple, operands: list[int]) -> None:
         kind, op, _, tok = entry
