@@ -77,6 +77,9 @@ def test_layered_graph_text_grows_linearly():
     ("x +* y", "expected a number", 3, None),
     ("sin()", "needs an argument", 4, None),
     ("sin(x, y)", "takes 1 argument", 5, None),
+    ("times(x)", "times takes 2 arguments", 7, None),
+    ("times(x, y, z)", "times takes 2 arguments", 10, None),
+    ("(x, y)", "unexpected ','", 2, None),
     ("foo(x)", "unknown function 'foo'", 0, "functions: sin"),
     ("x.__class__", "unexpected character '.'", 1, None),
     ("__import__('os')", "unknown function '__import__'", 0, None),
@@ -159,8 +162,19 @@ def test_tokens_remember_adjacency():
     "sin(2*x+y)", "-x^2", "(-x)^2", "2^-x", "x - (y - z)", "x/(y/z)", "(x^y)^z", "x^y^z",
     "a = 2*x + y; z = sin(a)", "a = x*x; b = a*a; a + b", "-2*x", "x*(-2)", "-(x*y)",
     "sqrt(abs(x - y))/exp(-x)", "x - -2", "2*pi + e",
+    "times(x^y, log(x)) + sign(x)*step(y)", "a = times(2*x + 1, -y); a*a", "times(-2, x)",
 ])
 def test_printing_then_parsing_gives_the_same_graph(text):
     graph = parse(text)
     again = parse(to_text(graph))
     assert again.nodes == graph.nodes and again.outputs == graph.outputs
+
+
+def test_hints_offer_the_language_not_the_program_primitives():
+    """sign, step and times parse (printed gradient programs read back) but the hint for an
+    unknown function lists the language's own functions, as docs/expressions.md does."""
+    with pytest.raises(InputError) as caught:
+        parse("foo(x)")
+    assert caught.value.hint.endswith("abs, sigmoid, relu")
+    assert [n.op for n in parse("times(sign(x), step(y))").nodes if n.args] == \
+        ["sign", "step", "times"]

@@ -6,7 +6,7 @@ principle says (Baur and Strassen 1983: at most 3 times the nonscalar multiplica
 
 from __future__ import annotations
 
-import contextlib
+import json
 import math
 import struct
 from pathlib import Path
@@ -15,16 +15,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from backprop.engine import evaluate as evaluate_module
 from backprop.engine.evaluate import evaluate
-from backprop.engine.modes import reverse as reverse_module
 from backprop.engine.modes.forward import forward
 from backprop.engine.modes.reverse import reverse
 from backprop.engine.ops import FUNCTIONS, OPS
 from backprop.engine.printer import to_text
 from backprop.engine.program import cost, gradient_program
-from backprop.frontends import parse as parse_module
 from backprop.frontends.parse import parse
+from conftest import run_cli
+from test_core import pure_python  # the reference engine: no call site sees the core
 
 SWEEPS = {"reverse": reverse, "forward": forward}
 UNARY = [f for f in FUNCTIONS if OPS[f].arity == 1]
@@ -33,20 +32,6 @@ SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, 1e-300, 710.0, -710.
 POINT_VALUES = st.one_of(st.sampled_from(SPECIAL), st.floats(allow_nan=True, allow_infinity=True),
                          st.floats(-3, 3))
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@contextlib.contextmanager
-def pure_python():
-    """The reference engine: no call site sees the compiled core."""
-    modules = (parse_module, evaluate_module, reverse_module)
-    saved = [m.CORE for m in modules]
-    for m in modules:
-        m.CORE = None
-    try:
-        yield
-    finally:
-        for m, core in zip(modules, saved):
-            m.CORE = core
 
 
 def same_number(a, b) -> bool:
@@ -209,3 +194,50 @@ def test_the_program_of_a_long_sum_grows_linearly():
         sizes[n] = len(gradient_program(graph, graph.inputs).nodes)
     per_term = [sizes[n] / n for n in (10, 100, 1000)]
     assert max(per_term) < 12 and per_term[2] <= per_term[1] <= per_term[0] + 1
+
+
+# -- the command line: grad --program, graph --program ----------------------------------
+
+
+def test_grad_program_lists_the_program_its_outputs_and_its_cost():
+    proc = run_cli("grad", "a = x*y; z = sin(a)", "--program")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "v1 = cos a     # cos(a)" in lines and "  dz/dx = v2" in lines
+    rows = {line.split()[0]: line.split()[-3:] for line in lines
+            if line.startswith(("ops", "nonscalar"))}
+    assert rows == {"ops": ["2", "4", "2.00"], "nonscalar": ["2", "4", "2.00"]}
+
+
+def test_grad_program_json_carries_the_same():
+    proc = run_cli("grad", "x*y*z", "--program", "--json", "--mode", "forward", "--wrt", "x,y")
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    program = parse("x*y*z")
+    expected = gradient_program(program, program.inputs[:2], "forward")
+    assert document["mode"] == "forward" and document["wrt"] == ["x", "y"]
+    assert [o["name"] for o in document["program"]["outputs"]] == ["df/dx", "df/dy"]
+    assert len(document["program"]["nodes"]) == len(expected.nodes)
+    assert document["program"]["cost"]["nonscalar"] == cost(expected).nonscalar
+    assert document["ratio"]["nonscalar"] == cost(expected).nonscalar / 2
+
+
+@pytest.mark.parametrize("args", [("--mode", "paths"), ("--at", "x=1"), ("--format", "markdown"),
+                                  ("--explain",)])
+def test_grad_program_refuses_what_it_cannot_show(args):
+    proc = run_cli("grad", "x*y", "--program", *args)
+    assert proc.returncode == 2 and proc.stderr.startswith("backprop: error:")
+
+
+def test_graph_program_draws_the_program_with_its_values():
+    proc = run_cli("graph", "x*y + sin(x)", "--program", "--at", "x=0.5,y=2")
+    assert proc.returncode == 0, proc.stderr
+    assert "df/dx = 2.878" in proc.stdout  # y + cos(x)
+    dot = run_cli("graph", "x^y", "--program", "--format", "dot")
+    assert dot.returncode == 0 and "times" in dot.stdout
+
+
+@pytest.mark.parametrize("text, times", [("x/y/z", 4), ("x^y", 5), ("exp(y*log(x))", 7 / 3)])
+def test_where_the_table_passes_the_bound_as_docs_counting_says(text, times):
+    """A division's partials are two divisions, x^y's a power, a log and two products."""
+    assert ratio(text) == pytest.approx(times)

@@ -22,7 +22,7 @@ from backprop.frontends.parse import parse
 from backprop.engine.printer import to_text
 
 VARIABLES = ("x", "y", "z")
-FUNCTIONS = sorted(name for name, op in OPS.items() if op.is_function)
+FUNCTIONS = sorted(name for name, op in OPS.items() if op.is_function and op.arity == 1)
 BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 
 

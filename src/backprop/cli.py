@@ -28,7 +28,8 @@ from backprop.errors import (EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED
                              BackpropError, InputError, LimitError, NonFiniteError)
 from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint,  # noqa: E402
                                   COUNT, CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
-                                  Mode, Repeats, Strict, Wrt, WrtPaths, with_limits)
+                                  Mode, ProgramListing, ProgramPicture, Repeats, Strict, Wrt,
+                                  WrtPaths, with_limits)
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
@@ -119,9 +120,13 @@ def grad(
     rtol: float = typer.Option(1e-9, "--rtol", help="Relative tolerance of the check."),
     atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
     strict: Strict = False,
+    program: ProgramListing = False,
     **limits,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
+    if program:
+        return _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, explain,
+                             Limits(**limits))
     if at and not no_check:  # SymPy loads on the other core meanwhile
         from backprop.check import sympy_side
 
@@ -149,6 +154,20 @@ def _text_json_markdown(out_format: str | None, json_out: bool) -> str:
     if json_out and output != "json":
         raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
     return output
+
+
+def _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, explain, limits) -> None:
+    """``grad --program``: the gradient program, listed or as JSON."""
+    output = (out_format or ("json" if json_out else "text")).strip().lower()
+    if output not in ("text", "json"):
+        raise InputError(f"--program prints text or json, not {output!r}", hint="--json")
+    if at or explain:
+        raise InputError(f"--program prints the program, not {'--at' if at else '--explain'}",
+                         hint="its values at a point: backprop graph EXPR --program --at ...")
+    from backprop.jobs.grad import grad_program
+    from backprop.render.program_view import show_program
+
+    show_program(grad_program(read_graph(exprs, expr, limits), wrt=wrt, mode=mode), output)
 
 
 def _exit_for(report) -> None:
@@ -180,6 +199,7 @@ def graph_command(
                                "-o file's suffix, else text)."),
     output: Optional[str] = typer.Option(None, "-o", "--output",
                                          help="Write to FILE instead of standard output."),
+    program: ProgramPicture = False,
     **limits,
 ) -> None:
     """Show the computational graph: a listing, a tree, or a picture (DOT, Mermaid, SVG, PNG).
@@ -198,7 +218,7 @@ def graph_command(
     if fmt == "png" and output is None and sys.stdout.isatty():
         raise InputError("png is binary and standard output is a terminal",
                          hint="write it to a file: -o graph.png")
-    drawing = picture.graph_picture(read_graph(exprs, expr, limits), at, fmt)
+    drawing = picture.graph_picture(read_graph(exprs, expr, limits), at, fmt, program)
     from backprop.render.picture_text import show_graph
 
     show_graph(drawing, fmt, output)

@@ -116,6 +116,13 @@ CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per si
 Repeats = Annotated[int, typer.Option(
     "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
 
+# -- the gradient as a graph (docs/second-order.md) --------------------------------------
+
+ProgramListing = Annotated[bool, typer.Option(
+    "--program", help="Print the gradient program (the sweep as a graph) and its cost.")]
+ProgramPicture = Annotated[bool, typer.Option(
+    "--program", help="Show the gradient program (the reverse sweep as a graph) instead.")]
+
 # -- hessian (issue 13) -------------------------------------------------------------------
 
 PairingMode = Annotated[str, typer.Option(

@@ -169,8 +169,14 @@ class GraphBackend:
         raise ValueError("the op table has no 'times' op for a non-constant factor")
 
 
-def _output_name(function_name: str, count: int, o: int, variable: str) -> str:
-    f = function_name if function_name.isidentifier() else ("f" if count == 1 else f"f{o + 1}")
+def _output_name(graph: Graph, o: int, variable: str) -> str:
+    """``dz/dx`` for an output the text names (``z = ...``), else ``df/dx`` (f1, f2, ...
+    when there are several)."""
+    node = graph.nodes[graph.outputs[o]]
+    if node.args and node.label is not None:
+        f = node.label
+    else:
+        f = "f" if len(graph.outputs) == 1 else f"f{o + 1}"
     return f"d{f}/d{variable}"
 
 
@@ -201,11 +207,10 @@ def gradient_program(graph: Graph, wrt_ids, mode: str = "reverse") -> Graph:
     jacobian = sweep(graph, values, list(wrt_ids), backend).jacobian
     outputs, names = [], []
     wrt_names = [graph.nodes[w].label for w in wrt_ids]
-    out_names = graph.output_names or tuple(graph.name(o) for o in graph.outputs)
     for o, row in enumerate(jacobian):
         for k, entry in enumerate(row):
             outputs.append(backend.lift(entry))
-            names.append(_output_name(out_names[o], len(jacobian), o, wrt_names[k]))
+            names.append(_output_name(graph, o, wrt_names[k]))
     return _pruned(builder.build(outputs, names))
 
 

@@ -300,3 +300,50 @@ def _has_non_finite(jacobian, output_values, point) -> bool:
     values = [v for row in jacobian for v in row] + list(output_values or []) \
         + list(point.values())
     return any(not math.isfinite(v) for v in values)
+
+
+# --------------------------------------------------------------------------- --program
+
+
+@dataclass(frozen=True)
+class ProgramReport:
+    """``grad --program``: the gradient as a graph (engine/program.py) and its cost
+    against the function's, with the ratios the cheap-gradient principle bounds."""
+
+    graph: Graph
+    name: str  # the function's name: its output's label (z = ...), else f
+    text: str | None  # the function printed back (one output, up to 120 characters)
+    program: Graph
+    mode: str  # the sweep the program is made of: reverse or forward
+    wrt: list[str]
+    function_cost: Any  # engine.program.ProgramCost
+    program_cost: Any
+    ops_ratio: float | None  # program ops / function ops (None: the function has none)
+    nonscalar_ratio: float | None  # program / function nonscalar operations
+    picture: Any = None  # the program's listing notes (jobs.picture.Picture, no point)
+
+
+def grad_program(graph: Graph, *, wrt: str | None = None, mode: str = "reverse") \
+        -> ProgramReport:
+    """The gradient program of ``graph`` by the ``mode`` sweep, counted."""
+    from backprop.engine.program import cost, gradient_program
+    from backprop.errors import InputError
+    from backprop.jobs.picture import program_picture
+
+    if mode not in ("reverse", "forward"):
+        raise InputError(f"--program builds the program of one sweep, not of mode {mode!r}",
+                         hint="--mode reverse (the default) or --mode forward")
+    names = parse_wrt(wrt, graph)
+    program = gradient_program(graph, input_ids(graph, names), mode)
+    function_cost, program_cost = cost(graph), cost(program)
+    text = to_text(graph, 120) if len(graph.outputs) == 1 else None
+    out = graph.nodes[graph.outputs[0]]
+    name = out.label if text is not None and out.args and out.label else "f"
+    return ProgramReport(graph, name, text, program, mode, names, function_cost, program_cost,
+                         _ratio(program_cost.ops, function_cost.ops),
+                         _ratio(program_cost.nonscalar, function_cost.nonscalar),
+                         program_picture(program, formulas=False))
+
+
+def _ratio(program: int, function: int) -> float | None:
+    return program / function if function else None

@@ -189,10 +189,15 @@ class GraphPicture:
     warnings: list[str]
 
 
-def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str) -> GraphPicture:
+def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str,
+                  program: bool = False) -> GraphPicture:
     """Annotate ``graph`` (at the point ``at``) for a picture in format ``fmt``; refuse,
-    before any work, what cannot be drawn (too large, no Graphviz, too deep a tree)."""
+    before any work, what cannot be drawn (too large, no Graphviz, too deep a tree). With
+    ``program``, the picture is of ``graph``'s gradient program (``graph --program``)."""
     from backprop.frontends.point import parse_point, point_warnings
+
+    if program:
+        graph = program_of(graph)
 
     if fmt in ("svg", "png"):
         from backprop.graphviz import find_dot
@@ -202,7 +207,8 @@ def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str) -> GraphPi
     rows = tree_rows(graph) if fmt == "tree" else None
     edges_labelled = fmt in ("dot", "mermaid", "svg", "png")  # only pictures need SymPy
     point = parse_point(at, graph)
-    return GraphPicture(graph, build(graph, point, formulas=None if edges_labelled else False),
+    annotate = program_picture if program else build
+    return GraphPicture(graph, annotate(graph, point, formulas=None if edges_labelled else False),
                         rows, point_warnings(point))
 
 
@@ -218,3 +224,27 @@ def format_for(fmt: str | None, output: str | None) -> str:
 
         return SUFFIXES.get(Path(output).suffix.lower(), "text")
     return "text"
+
+
+
+def program_of(graph: Graph) -> Graph:
+    """What ``graph --program`` draws: the gradient program of ``graph`` with respect to
+    every input, by the reverse sweep (engine/program.py)."""
+    from backprop.engine.program import gradient_program
+
+    return gradient_program(graph, graph.inputs, "reverse")
+
+
+def program_picture(program: Graph, point: Mapping[str, float] | None = None, *,
+                    formulas: bool | None = None) -> Picture:
+    """A gradient program's picture: its outputs named for what they are (``df/dx``), not
+    ``f``, where they are not named already."""
+    from dataclasses import replace
+
+    picture = build(program, point, formulas=formulas)
+    nodes = list(picture.nodes)
+    for name, o in zip(program.output_names, program.outputs):
+        if program.nodes[o].label is None and program.nodes[o].args:
+            nodes[o] = replace(nodes[o], name=name)
+    return replace(picture, nodes=tuple(nodes),
+                   output_name=nodes[program.outputs[0]].name if program.outputs else "f")
