@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from backprop.render.numbers import fmt, fmt_seconds
 
-# (header, the pairing's figure): the gradient program, then the second mode's own counts
+# (header, the pairing's figure): the gradient program, then the second mode's own counts,
+# then their sum; one word each, so no header wraps with the width of a time
 COST_COLUMNS = (
-    ("program nodes", lambda p: p.program_nodes),
-    ("program ops", lambda p: p.program_ops),
+    ("nodes", lambda p: p.program_nodes),
+    ("ops", lambda p: p.program_ops),
     ("sweeps", lambda p: p.counts.sweeps),
     ("partials", lambda p: p.counts.partial_evals),
     ("mults", lambda p: p.counts.multiplications),
     ("adds", lambda p: p.counts.additions),
     ("peak", lambda p: p.counts.peak_values),
-    ("total ops", lambda p: p.total_ops),
+    ("total", lambda p: p.total_ops),
 )
 
 
@@ -22,6 +23,11 @@ def cost_cells(pairing, seconds: float | None) -> list[str]:
     """One pairing's row: its name, each cost column, its time."""
     return [pairing.name] + [f"{figure(pairing):,}" for _, figure in COST_COLUMNS] \
         + [fmt_seconds(seconds)]
+
+
+COST_TITLE = "Cost per pairing"
+COST_KEY = ("nodes, ops: the gradient program (its ops evaluated once at the point); sweeps "
+            "to peak: the second mode on it; total: ops + partials + mults + adds")
 
 
 def cost_headers() -> list[str]:

@@ -8,7 +8,8 @@ from rich.markup import escape
 
 from backprop.render.console import (MAX_ROWS, new_table, print_table, render_check,
                                      render_warnings)
-from backprop.render.hessian_text import cost_cells, cost_headers, hvp_lines, quality_lines
+from backprop.render.hessian_text import (COST_KEY, COST_TITLE, cost_cells, cost_headers,
+                                          hvp_lines, quality_lines)
 from backprop.render.numbers import fmt
 
 
@@ -27,6 +28,7 @@ def render_hessian(report, console: Console) -> None:
     if report.symmetry is not None or report.agreement is not None:
         console.print()
     print_table(console, _costs_table(report))
+    console.print(f"[dim]{COST_KEY}[/dim]")
     console.print(f"verdict: {escape(report.verdict)}")
     console.print()
     for line in hvp_lines(report):
@@ -57,11 +59,9 @@ def _hessian_table(report):
 
 def _costs_table(report):
     """One row per pairing: the gradient program, then the second mode's own counts."""
-    table = new_table("Cost per pairing (second over first: the program, then the sweeps "
-                      "on it)")
+    table = new_table(COST_TITLE)
     for k, header in enumerate(cost_headers()):
-        table.add_column(header, justify="left" if k == 0 else "right",
-                         no_wrap=k == 0, overflow="fold")
+        table.add_column(header, justify="left" if k == 0 else "right", no_wrap=True)
     for name, pairing in report.pairings.items():
         table.add_row(*cost_cells(pairing, report.timings.get(name)))
     for name, why in report.refused.items():

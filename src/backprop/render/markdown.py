@@ -165,8 +165,8 @@ def grad_markdown(report) -> str:
 def hessian_markdown(report) -> str:
     """``backprop hessian`` as a Markdown report: H, each pairing's cost and the verdict,
     symmetry and agreement, H v, the check."""
-    from backprop.render.hessian_text import (cost_cells, cost_headers, hvp_lines,
-                                              quality_lines)
+    from backprop.render.hessian_text import (COST_KEY, COST_TITLE, cost_cells,
+                                              cost_headers, hvp_lines, quality_lines)
 
     first = next(iter(report.pairings.values()))
     numeric = report.point is not None
@@ -184,8 +184,9 @@ def hessian_markdown(report) -> str:
              f"### Hessian ({first.name})",
              table(["", *(code(f"d/d{n}") for n in report.wrt)], rows,
                    [False] + [numeric] * len(report.wrt)),
-             "### Cost per pairing",
+             f"### {COST_TITLE}",
              table(cost_headers(), costs, [False] + [True] * (len(cost_headers()) - 1)),
+             f"_{cell(COST_KEY)}_",
              f"**Verdict**: {cell(report.verdict)}"]
     parts += [cell(line) for line in quality_lines(report)]
     if report.hvp is not None:
