@@ -253,3 +253,23 @@ def test_a_spec_too_large_is_refused_before_any_work():
     result = run_cli("hessian", "examples/mnist_shaped.yaml")
     assert result.returncode in (2, 3)
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("text", ["x^3*y + sin(y)",
+                                  " + ".join(f"sin(x*{k} + y)" for k in range(1, 150))])
+def test_the_check_fails_a_wrong_hessian(text):
+    """Both references (SymPy's hessian; differences of the gradient) catch a wrong entry."""
+    from backprop.engine.program import gradient_program
+    from backprop.jobs.hessian_check import compare_hessian
+
+    graph = _graph(text)
+    report = hessian(graph, at="x=0.3,y=0.2", run_check=False, limits=BIG)
+    wrong = [list(row) for row in report.hessian]
+    wrong[0][1] += 1e-6 * max(1.0, abs(wrong[0][1]))
+    program = gradient_program(graph, list(graph.inputs))
+    names = list(graph.input_names)
+    point = {"x": 0.3, "y": 0.2}
+    for hessian_matrix, status in ((report.hessian, "pass"), (wrong, "fail")):
+        verdict = compare_hessian(graph, program, names, names, hessian_matrix, point,
+                                  1e-9, 1e-12, "method")
+        assert verdict.status == status, verdict
