@@ -249,10 +249,19 @@ def test_bad_inputs_and_limits(args, code):
     assert run_cli("hessian", *args).returncode == code
 
 
-def test_a_spec_too_large_is_refused_before_any_work():
-    result = run_cli("hessian", "examples/mnist_shaped.yaml")
-    assert result.returncode in (2, 3)
-    assert result.stdout == ""
+@pytest.mark.parametrize("args", [("examples/mnist_shaped.yaml",),
+                                  ("examples/seed004.yaml", "--max-ops", "1000"),
+                                  ("examples/seed004.yaml", "--max-nodes", "100")])
+def test_a_spec_too_large_is_refused_before_any_work(args):
+    result = run_cli("hessian", *args)
+    assert result.returncode == 3 and result.stdout == ""
+
+
+def test_a_spec_s_hessian_by_every_pairing():
+    result = run_cli("hessian", "examples/seed004.yaml", "--mode", "all", "--json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0 and document["check"]["status"] == "pass", document["check"]
+    assert document["agreement"] <= 1e-12 and document["symmetry"] <= 1e-12
 
 
 @pytest.mark.parametrize("text", ["x^3*y + sin(y)",

@@ -3,9 +3,9 @@
 
 At a point the reference is SymPy's ``hessian`` of the graph's own expression (each op's
 value on the SymPy backend), evaluated in 30 digits; where the graph is too large for
-SymPy (the gradient check's rule, ``check.sympy_fits``) it is central differences in
-80-digit arithmetic of the gradient program's outputs (check/highprec.py), the gradient
-check's fallback. Without a point, each formula is compared with SymPy's symbolically,
+SymPy (the gradient check's rule, ``check.sympy_fits``, per pair of checked variables),
+it is central differences in 80-digit arithmetic of the gradient program's outputs
+(check/highprec.py), the gradient check's fallback. Without a point, each formula is compared with SymPy's symbolically,
 else at random points. The verdict is the gradient check's (``check.verdict``), on the
 gradient program: its outputs are df/dx_k, so entry (k, x_j) reads d(df/dx_k)/dx_j.
 """
@@ -26,7 +26,7 @@ def method_for(graph, names: list[str], checked: list[str], point) -> str:
     """The check's method in words, as ``compare_hessian`` chooses it."""
     if point is None:
         method = "sympy.hessian of the graph's expression, compared symbolically"
-    elif sympy_fits(graph, len(checked)):
+    elif _sympy_fits(graph, checked):
         method = "sympy.hessian of the graph's expression, evaluated at the point"
     else:
         method = (f"central differences of the gradient in {MP_DIGITS}-digit arithmetic "
@@ -34,6 +34,12 @@ def method_for(graph, names: list[str], checked: list[str], point) -> str:
     if len(checked) < len(names):
         method += f" (a sample of {len(checked)} of {len(names):,} variables)"
     return method
+
+
+def _sympy_fits(graph, checked: list[str]) -> bool:
+    """The gradient check's size rule (``check.sympy_fits``), for SymPy's work here: a
+    second derivative per pair of checked variables, not one per variable."""
+    return sympy_fits(graph, len(checked) ** 2)
 
 
 def check_hessian(graph, program, names, hessian, point, rtol, atol,
@@ -55,7 +61,7 @@ def compare_hessian(graph, program, names, checked, hessian, point, rtol, atol,
                     method) -> CheckResult:
     """Our Hessian against a reference that does not use our sweeps (no time limit here)."""
     try:
-        if sympy_fits(graph, len(checked)):
+        if _sympy_fits(graph, checked):
             return _by_sympy(graph, program, names, checked, hessian, point, rtol, atol,
                              method)
         return _check_differences(program, names, checked, hessian, point, rtol, atol,
