@@ -40,7 +40,7 @@ SYMPY_MAX_NODES = 400  # beyond this (or FORMULA_MAX_DEPTH, or SYMPY_MAX_TREE), 
 SYMPY_MAX_TREE = 1_000
 
 
-def _sample(names: list[str], seed: int = 0) -> list[str]:
+def sample_names(names: list[str], seed: int = 0) -> list[str]:
     if len(names) <= MAX_CHECKED_VARIABLES:
         return names
     return sorted(random.Random(seed).sample(names, MAX_CHECKED_VARIABLES), key=names.index)
@@ -94,7 +94,7 @@ def timed_out(method: str, timeout: float) -> CheckResult:
 
 def method_for(graph: Graph, wrt: list[str], point: dict | None) -> str:
     """The check's method, in words, as ``compare`` will choose it."""
-    checked = _sample(list(wrt))
+    checked = sample_names(list(wrt))
     if point is None:
         method = "sympy.diff of the graph's expression, compared symbolically"
     elif not (why := _too_large(graph, len(checked))):
@@ -112,14 +112,14 @@ def compare(graph: Graph, wrt: list[str], jacobian: list[list], point: dict | No
     """Compare our Jacobian (floats at ``point``, or SymPy formulas) with a reference that
     does not use our chain rule: SymPy's diff on small graphs, high-precision differences
     on large ones. No time limit here: ``check`` runs this under one."""
-    checked = _sample(list(wrt))
+    checked = sample_names(list(wrt))
     method = method_for(graph, wrt, point)
     try:
         if point is None:
             return check_symbolic(graph, wrt, checked, jacobian, rtol, atol, method)
         if sympy_fits(graph, len(checked)):
             return check_numeric(graph, wrt, checked, jacobian, point, rtol, atol, method)
-        return _check_differences(graph, wrt, checked, jacobian, point, rtol, atol, method)
+        return check_differences(graph, wrt, checked, jacobian, point, rtol, atol, method)
     except RecursionError:
         return CheckResult("skipped", method, "the expression is too deep for SymPy",
                            checked=checked)
@@ -132,7 +132,7 @@ def compare(graph: Graph, wrt: list[str], jacobian: list[list], point: dict | No
                            checked=checked)
 
 
-def _check_differences(graph, wrt, checked, jacobian, point, rtol, atol,
+def check_differences(graph, wrt, checked, jacobian, point, rtol, atol,
                        method) -> CheckResult:
     found = differences(graph, checked, point)
     entries, kinks = [], 0

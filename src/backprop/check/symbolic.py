@@ -83,7 +83,7 @@ def _references(graph: Graph, checked: list[str], point: dict | None = None):
             yield o, name, sympy.diff(exprs[out], symbols[name]), symbols, exprs[out]
 
 
-def _evalf(expr, subs) -> float:
+def evalf(expr, subs) -> float:
     """SymPy's value at a point as a float; nan where SymPy cannot give a real number."""
     try:
         return float(expr.evalf(30, subs=subs))
@@ -96,7 +96,7 @@ def _finite_soon(expr, subs) -> bool:
     e^(e^(e^27)) is finite, but evaluating it never ends)."""
     try:
         with time_limit(QUICK):
-            return math.isfinite(_evalf(expr, subs))
+            return math.isfinite(evalf(expr, subs))
     except CheckTimeout:
         return False
 
@@ -125,11 +125,11 @@ def check_numeric(graph, wrt, checked, jacobian, point, rtol, atol, method) -> C
     entries = []
     for o, name, reference, symbols, output in _references(graph, checked, point):
         subs = {symbols[k]: sympy.Float(v, 30) for k, v in point.items() if k in symbols}
-        expected, by = _evalf(reference, subs), "SymPy's diff"
+        expected, by = evalf(reference, subs), "SymPy's diff"
         ours = float(jacobian[o][wrt.index(name)])
         if not math.isfinite(expected) and not math.isfinite(ours):
             expected, by = _limit(reference, symbols[name], point[name], subs)
-            expected = expected if math.isfinite(expected) else _evalf(reference, subs)
+            expected = expected if math.isfinite(expected) else evalf(reference, subs)
         if not math.isfinite(expected) and math.isfinite(ours):
             # SymPy has no number here (0**x*log(0) for d(0^x)/dx): the differences may
             estimate = differences(graph, [name], point)[o, name][0]
@@ -154,10 +154,10 @@ def check_symbolic(graph, wrt, checked, jacobian, rtol, atol, method) -> CheckRe
         compared = 0
         for _ in range(12):
             subs = {s: sympy.Float(rng.uniform(0.1, 0.9), 30) for s in symbols.values()}
-            value = _evalf(difference, subs)
+            value = evalf(difference, subs)
             if math.isfinite(value):
                 compared += 1
-                scale = abs(_evalf(reference, subs))
+                scale = abs(evalf(reference, subs))
                 if abs(value) > atol + rtol * scale:
                     return CheckResult("fail", method, f"d/d{name} differs from SymPy's "
                                                        f"{reference} by {value:g} at a sample "

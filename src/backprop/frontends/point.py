@@ -25,7 +25,7 @@ def parse_point(text: str | Sequence[str] | None, graph: Graph) -> dict[str, flo
     fill: float | None = None  # "*=v" gives every variable not named the value v
     known = set(graph.input_names)
     for text in texts:
-        for name, value, column in _point_items(text):
+        for name, value, column in point_items(text):
             if name in point or (name == "*" and fill is not None):
                 raise _point_error(text, column, f"--at gives {name} twice",
                                    "give each variable once")
@@ -53,7 +53,7 @@ def point_warnings(point: dict[str, float] | None) -> list[str]:
             if not math.isfinite(v)][:3]
 
 
-def _point_items(text: str):
+def point_items(text: str):
     """(name, value, column) for each ``name=value`` of one --at text."""
     from backprop.frontends.parse import point_number
 

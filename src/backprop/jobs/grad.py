@@ -173,8 +173,8 @@ class SympyJob:
         except (sympy_side.TimedOut, sympy_side.Died) as error:
             from backprop.check.check import unfinished
 
-            return ([_unordered(f) for f in outputs],
-                    [[_unordered(f) for f in row] for row in jacobian],
+            return ([unordered_text(f) for f in outputs],
+                    [[unordered_text(f) for f in row] for row in jacobian],
                     unfinished(error, self.graph, self.names, None, self.timeout)
                     if self.run_check else None)
 
@@ -215,7 +215,7 @@ def _sympy_at_point(graph, names, wrt_ids, jacobian, point, with_formulas, rtol,
             jacobian = run_mode("reverse", graph, sym_values, wrt_ids, _symbolic()).jacobian
     except CheckTimeout:
         return None, None, verdict
-    output_formulas, formulas = _texts([sym_values[o] for o in graph.outputs], jacobian,
+    output_formulas, formulas = formula_texts([sym_values[o] for o in graph.outputs], jacobian,
                                        min(QUICK, timeout / 4))
     return output_formulas, formulas, verdict
 
@@ -224,12 +224,12 @@ def _sympy_symbolic(graph, names, output_formulas, formulas, run_check, rtol, at
     """SymPy's part of a symbolic grad: the formulas as text, and the check."""
     from backprop.check.check import QUICK, compare
 
-    output_formulas, texts = _texts(output_formulas, formulas, min(QUICK, timeout / 4))
+    output_formulas, texts = formula_texts(output_formulas, formulas, min(QUICK, timeout / 4))
     return (output_formulas, texts,
             compare(graph, names, formulas, None, rtol, atol) if run_check else None)
 
 
-def _texts(outputs: list, jacobian: list[list], seconds: float) -> tuple[list, list[list]]:
+def formula_texts(outputs: list, jacobian: list[list], seconds: float) -> tuple[list, list[list]]:
     """Formulas as SymPy prints them, or with their terms unordered after ``seconds``."""
     from backprop.check.check import CheckTimeout, time_limit
 
@@ -237,11 +237,11 @@ def _texts(outputs: list, jacobian: list[list], seconds: float) -> tuple[list, l
         with time_limit(seconds):
             return [str(f) for f in outputs], [[str(f) for f in row] for row in jacobian]
     except CheckTimeout:
-        return [_unordered(f) for f in outputs], [[_unordered(f) for f in row]
+        return [unordered_text(f) for f in outputs], [[unordered_text(f) for f in row]
                                                   for row in jacobian]
 
 
-def _unordered(expr) -> str:
+def unordered_text(expr) -> str:
     """A formula as text without ordering its terms (which can evaluate numbers for ever)."""
     from sympy.printing.str import sstr
 

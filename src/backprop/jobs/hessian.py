@@ -295,14 +295,14 @@ def _non_finite(names: list[str], hessian) -> list[str]:
 def parse_vector(texts, names: list[str]) -> dict[str, float]:
     """``--vector x=1,y=0``: every input once, a number each (the --at syntax, with its
     carets; ``*=0`` fills the components not named)."""
-    from backprop.frontends.point import _point_items
+    from backprop.frontends.point import point_items
 
     texts = [texts] if isinstance(texts, str) else list(texts)
     vector: dict[str, float] = {}
     fill = None
     for text in texts:
         try:
-            items = list(_point_items(text))
+            items = list(point_items(text))
         except InputError as error:
             raise _renamed(error) from None
         for name, value, column in items:

@@ -18,7 +18,7 @@ import random
 from dataclasses import replace
 
 from backprop.check import sympy_side
-from backprop.check.check import _check_differences, _sample, sympy_fits, timed_out
+from backprop.check.check import check_differences, sample_names, sympy_fits, timed_out
 from backprop.check.highprec import MP_DIGITS
 from backprop.check.verdict import CheckResult
 
@@ -46,7 +46,7 @@ def _sympy_fits(graph, checked: list[str]) -> bool:
 def check_hessian(graph, program, names, hessian, point, rtol, atol,
                   timeout) -> CheckResult:
     """``compare_hessian`` in the side process, killed after ``timeout`` seconds."""
-    checked = _sample(list(names))
+    checked = sample_names(list(names))
     method = method_for(graph, names, checked, point)
     try:
         return sympy_side.run(compare_hessian, graph, program, names, checked, hessian,
@@ -65,7 +65,7 @@ def compare_hessian(graph, program, names, checked, hessian, point, rtol, atol,
         if _sympy_fits(graph, checked):
             return _by_sympy(graph, program, names, checked, hessian, point, rtol, atol,
                              method)
-        return _check_differences(program, names, checked, hessian, point, rtol, atol,
+        return check_differences(program, names, checked, hessian, point, rtol, atol,
                                   method)
     except RecursionError:
         return CheckResult("skipped", method, "the expression is too deep for SymPy",
@@ -91,7 +91,7 @@ def _by_sympy(graph, program, names, checked, hessian, point, rtol, atol,
               method) -> CheckResult:
     import sympy
 
-    from backprop.check.symbolic import _evalf
+    from backprop.check.symbolic import evalf
     from backprop.check.verdict import verdict
     from backprop.engine.evaluate import evaluate
 
@@ -99,7 +99,7 @@ def _by_sympy(graph, program, names, checked, hessian, point, rtol, atol,
     subs = {symbols[k]: sympy.Float(v, 30) for k, v in point.items()}
     defined = math.isfinite(evaluate(graph, point)[graph.outputs[0]])
     entries = [(names.index(a), b, float(hessian[names.index(a)][names.index(b)]),
-                _evalf(reference[i, j], subs), "SymPy's hessian", defined)
+                evalf(reference[i, j], subs), "SymPy's hessian", defined)
                for i, a in enumerate(checked) for j, b in enumerate(checked)]
     return verdict(program, point, entries, rtol, atol, method, checked)
 
@@ -107,9 +107,9 @@ def _by_sympy(graph, program, names, checked, hessian, point, rtol, atol,
 def formulas_as_text(graph, names, results: dict, value, run_check: bool, timeout: float):
     """(the pairings with their Hessians as text, f as text, the symbolic check), from the
     side process; past the deadline the formulas read unordered and the check is skipped."""
-    from backprop.jobs.grad import _unordered
+    from backprop.jobs.grad import unordered_text
 
-    checked = _sample(list(names))
+    checked = sample_names(list(names))
     method = method_for(graph, names, checked, None)
     hessians = {name: r.hessian for name, r in results.items()}
     try:
@@ -117,8 +117,8 @@ def formulas_as_text(graph, names, results: dict, value, run_check: bool, timeou
                                              hessians, run_check, method, timeout,
                                              timeout=timeout)
     except (sympy_side.TimedOut, sympy_side.Died) as error:
-        value = _unordered(value)
-        texts = {name: [[_unordered(h) for h in row] for row in hessian]
+        value = unordered_text(value)
+        texts = {name: [[unordered_text(h) for h in row] for row in hessian]
                  for name, hessian in hessians.items()}
         check = (timed_out(method, timeout) if isinstance(error, sympy_side.TimedOut) else
                  CheckResult("skipped", method, str(error), checked=checked)) \
@@ -129,12 +129,12 @@ def formulas_as_text(graph, names, results: dict, value, run_check: bool, timeou
 
 def _formulas(graph, names, checked, value, hessians, run_check, method, timeout):
     from backprop.check.deadline import QUICK
-    from backprop.jobs.grad import _texts
+    from backprop.jobs.grad import formula_texts
 
     seconds = min(QUICK, timeout / 4) if timeout > 0 else QUICK
     texts = {}
     for name, hessian in hessians.items():
-        values, texts[name] = _texts([value], hessian, seconds)
+        values, texts[name] = formula_texts([value], hessian, seconds)
     check = _symbolic_check(graph, names, checked, next(iter(hessians.values())), method) \
         if run_check else None
     return values[0], texts, check
@@ -172,14 +172,14 @@ def _sampled_gaps(difference, reference, symbols, rng) -> list[tuple[float, floa
     difference is finite (12 tries)."""
     import sympy
 
-    from backprop.check.symbolic import _evalf
+    from backprop.check.symbolic import evalf
 
     gaps = []
     for _ in range(12):
         subs = {s: sympy.Float(rng.uniform(0.1, 0.9), 30) for s in symbols.values()}
-        gap = _evalf(difference, subs)
+        gap = evalf(difference, subs)
         if math.isfinite(gap):
-            gaps.append((gap, abs(_evalf(reference, subs))))
+            gaps.append((gap, abs(evalf(reference, subs))))
             if len(gaps) == 3:
                 break
     return gaps
