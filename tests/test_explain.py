@@ -232,12 +232,12 @@ def test_an_explanation_stops_at_the_check_timeout():
     """Printing a symbolic step orders its terms, which can evaluate e^(e^(6.4e11)) for
     ever: the explanation runs on the side and stops at --check-timeout (exit 3)."""
     from backprop.errors import LimitError
-    from backprop.jobs.explain import explain_bounded
+    from backprop.jobs.explain import Narrated, explain_bounded
     from backprop.limits import Limits
 
     report = grad(parse("exp(exp(exp(10*e)))+x"), limits=Limits(check_timeout=1))
     with pytest.raises(LimitError, match="did not finish within 1 s"):
-        explain_bounded(report, 1)
+        explain_bounded(Narrated.of(report), 1)
     quick = grad(parse("sin(x^2)"))
-    assert [(s.text, str(s.number)) for s in explain_bounded(quick, 10).steps] == \
+    assert [(s.text, str(s.number)) for s in explain_bounded(Narrated.of(quick), 10).steps] == \
         [(s.text, str(s.number)) for s in explain_report(quick).steps]

@@ -282,3 +282,27 @@ def test_the_check_fails_a_wrong_hessian(text):
         verdict = compare_hessian(graph, program, names, names, hessian_matrix, point,
                                   1e-9, 1e-12, "method")
         assert verdict.status == status, verdict
+
+
+def test_explain_narrates_the_second_sweep_over_the_gradient_program(cli):
+    """--explain writes the steps of the first pairing's second sweep, run on the gradient
+    program: they add up to the printed Hessian, in every format; rev-rev narrates reverse
+    mode; a symbolic explanation gives the formulas."""
+    import json
+
+    proc = cli("hessian", "x*y^2 + sin(x)", "--at", "x=1,y=2", "--explain")
+    assert proc.returncode == 0, proc.stderr
+    assert "Forward mode" in proc.stdout
+    assert "✓ the steps of forward mode add up to the printed gradient" in proc.stdout
+    assert "∂(df/dx)/∂y = 4.0" in proc.stdout
+    back = cli("hessian", "x*y^2 + sin(x)", "--at", "x=1,y=2", "--explain", "--mode", "rev-rev")
+    assert "Reverse mode" in back.stdout and "✓" in back.stdout
+    document = json.loads(cli("hessian", "x*y^2 + sin(x)", "--at", "x=1,y=2", "--explain",
+                              "--json").stdout)
+    assert document["explain"]["agrees"] is True and document["explain"]["modes"] == ["forward"]
+    markdown = cli("hessian", "x*y^2", "--at", "x=1,y=2", "--explain", "--format", "markdown")
+    assert "<details>" in markdown.stdout
+    symbolic = cli("hessian", "x*y^2", "--explain")
+    assert "∂(df/dy)/∂y = 2*x" in symbolic.stdout
+    plain = cli("hessian", "x*y^2", "--at", "x=1,y=2")
+    assert "Step by step" not in plain.stdout

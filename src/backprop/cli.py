@@ -406,6 +406,8 @@ def hessian_command(
     out_format: Format = None,
     no_check: NoCheck = False,
     strict: Strict = False,
+    explain: bool = typer.Option(False, "--explain", help="Write every step of the first "
+                                 "pairing's second sweep over the gradient program."),
     **limits,
 ) -> None:
     """The Hessian of a one-output EXPR by composing two sweeps (forward-over-reverse and
@@ -416,7 +418,7 @@ def hessian_command(
     from backprop.jobs.hessian import hessian
 
     report = hessian(graph, at=at, mode=mode, vector=vector, run_check=not no_check,
-                     limits=limits, strict=strict)
+                     limits=limits, strict=strict, explain=explain)
     from backprop.render.show import show_hessian
 
     show_hessian(report, output)

@@ -36,7 +36,7 @@ from backprop.jobs.explain_steps import Narrator, Step
 from backprop.jobs.explain_text import PartialFormulas, names_and_precedence, short
 
 __all__ = ["EXPLAIN_MAX_NODES", "EXPLAIN_MAX_PATHS", "SECTION_TITLES", "Explanation",
-           "PartialFormulas", "Step", "check_size", "explain", "explain_bounded",
+           "Narrated", "PartialFormulas", "Step", "check_size", "explain", "explain_bounded",
            "explain_report", "names_and_precedence", "short"]
 
 EXPLAIN_MAX_NODES = 300  # graphs larger than this are refused (exit 3): the text would be a book
@@ -149,35 +149,56 @@ def explain(graph: Graph, wrt: Iterable[str] | None = None, point: Mapping[str, 
                        tuple(tuple(row) for row in first))
 
 
+@dataclass(frozen=True)
+class Narrated:
+    """What an explanation narrates: the sweeps of ``modes`` over ``graph`` by ``wrt`` at
+    ``point`` (None: symbolically), and the Jacobian each mode printed, to which the last
+    step compares its sum (``gradients``; empty: nothing to compare)."""
+
+    graph: Graph
+    wrt: Sequence[str]
+    point: Mapping[str, Any] | None
+    modes: tuple[str, ...]
+    gradients: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, report) -> "Narrated":
+        """The sweeps of a ``jobs.grad.GradReport``, in the modes it ran."""
+        modes = tuple(report.results)
+        return cls(report.graph, report.wrt, report.point, modes,
+                   {m: report.results[m].jacobian for m in modes})
+
+    def explain(self) -> Explanation:
+        return explain(self.graph, self.wrt, self.point, self.modes, self.gradients)
+
+
 def explain_report(report) -> Explanation:
     """Explain a ``jobs.grad.GradReport`` in the modes it ran."""
-    modes = tuple(report.results)
-    gradients = {m: report.results[m].jacobian for m in modes}
-    return explain(report.graph, report.wrt, report.point, modes, gradients)
+    return Narrated.of(report).explain()
 
 
-def explain_bounded(report, timeout: float) -> Explanation:
-    """``explain_report`` in a side process killed after ``timeout`` seconds, its SymPy
+def explain_bounded(narrated: Narrated, timeout: float) -> Explanation:
+    """``narrated.explain()`` in a side process killed after ``timeout`` seconds, its SymPy
     numbers as text: printing a formula orders its terms, which can evaluate e^(e^(6.4e11))
     for ever. Past the deadline, a LimitError (exit 3)."""
     from backprop.check import sympy_side
 
     try:
-        return sympy_side.run(_explained_as_text, report, timeout=timeout)
+        return sympy_side.run(_explained_as_text, narrated, timeout=timeout)
     except (sympy_side.TimedOut, sympy_side.Died):
         raise LimitError(f"the explanation did not finish within {timeout:g} s",
                          hint="give more time with --check-timeout 60, or a point: "
                               "--at x=1,...") from None
 
 
-def _explained_as_text(report) -> Explanation:
+def _explained_as_text(narrated: Narrated) -> Explanation:
     from dataclasses import replace
 
     def plain(value):
         return value if value is None or isinstance(value, (bool, int, float)) else \
             float(value) if getattr(value, "shape", None) == () else str(value)
 
-    explanation = explain_report(report)
+    explanation = narrated.explain()
     return replace(explanation,
                    steps=tuple(replace(step, number=plain(step.number))
                                for step in explanation.steps),

@@ -131,10 +131,11 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
                         _picture(graph, point) if picture else None)
     if not explain:
         return report
-    from backprop.jobs.explain import explain_bounded
+    from backprop.jobs.explain import Narrated, explain_bounded
 
     # the explanation narrates the finished report, so it completes a copy of it
-    return replace(report, explanation=explain_bounded(report, limits.check_timeout))
+    narrated = Narrated.of(report)
+    return replace(report, explanation=explain_bounded(narrated, limits.check_timeout))
 
 
 def _mode_difference(results: dict[str, ModeResult], point) -> float | None:

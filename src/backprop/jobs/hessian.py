@@ -18,7 +18,7 @@ H v (``--vector``) is one forward sweep on P seeded by v on every input at once
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from backprop.check.verdict import CheckResult
@@ -90,6 +90,7 @@ class HessianReport:
     hvp: Hvp | None = None
     warnings: list[str] = field(default_factory=list)
     strict_error: str | None = None
+    explanation: Any = None  # jobs.explain.Explanation of the second sweep (--explain)
 
     @property
     def hessian(self) -> list[list[Any]]:
@@ -106,9 +107,11 @@ def pairings_for(mode: str) -> tuple[str, ...]:
 
 def hessian(graph: Graph, *, at=None, mode: str = "fwd-rev", vector=None,
             run_check: bool = True, rtol: float = 1e-9, atol: float = 1e-12,
-            limits: Limits | None = None, strict: bool = False) -> HessianReport:
+            limits: Limits | None = None, strict: bool = False,
+            explain: bool = False) -> HessianReport:
     """The Hessian of a one-output ``graph`` by the pairings asked for, at a point or as
-    formulas, with the check; with ``vector``, H v in one sweep as well."""
+    formulas, with the check; with ``vector``, H v in one sweep as well; with ``explain``,
+    every step of the first pairing's second sweep over its gradient program."""
     limits = limits or Limits()
     names = _one_output(graph)
     pairings = pairings_for(mode)
@@ -155,9 +158,37 @@ def hessian(graph: Graph, *, at=None, mode: str = "fwd-rev", vector=None,
     if strict and point is not None and warnings:
         strict_error = "a value is not finite at this point (--strict): " + \
             "; ".join(warnings[:3])
+    explanation = _explained(next(iter(results.values())), programs, names, point,
+                             limits.check_timeout) if explain else None
     return HessianReport(formula_graph, to_text(graph, 2000), names, point, value, results,
                          timings, refused, symmetry, difference, cheapest(results, graph),
-                         check, hvp, warnings, strict_error)
+                         check, hvp, warnings, strict_error, explanation)
+
+
+def _explained(pairing: Pairing, programs: dict[str, Graph], names: list[str], point,
+               timeout: float):
+    """The first pairing's second sweep, step by step: the explanation ``grad --explain``
+    writes, run on the gradient program (its outputs are df/dx_i, so the sweep's Jacobian
+    is the Hessian), bounded like grad's by --check-timeout."""
+    from backprop.jobs.explain import Narrated, check_size, explain_bounded
+
+    first, second = PAIRINGS[pairing.name]
+    program = _outputs_named(programs[first])
+    check_size(program)
+    present = [k for k, name in enumerate(names) if name in program.input_names]
+    printed = {} if point is None else \
+        {second: [[row[k] for k in present] for row in pairing.hessian]}
+    narrated = Narrated(program, [names[k] for k in present], point, (second,), printed)
+    return explain_bounded(narrated, timeout)
+
+
+def _outputs_named(program: Graph) -> Graph:
+    """The program with each unlabelled output op named as its output, (df/dx), so that an
+    explanation calls the derivatives it differentiates by those names."""
+    named = dict(zip(program.outputs, program.output_names))
+    return replace(program, nodes=tuple(
+        node._replace(label=f"({named[i]})") if i in named and node.label is None and node.args
+        else node for i, node in enumerate(program.nodes)))
 
 
 def _one_output(graph: Graph) -> list[str]:

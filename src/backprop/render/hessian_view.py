@@ -37,6 +37,10 @@ def render_hessian(report, console: Console) -> None:
         console.print()
     render_warnings(report.warnings)
     render_check(console, report.check)
+    if report.explanation is not None:
+        from backprop.render.explain_view import render_explanation
+
+        render_explanation(report.explanation, console)
 
 
 def _hessian_table(report):

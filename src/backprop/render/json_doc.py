@@ -284,7 +284,7 @@ def hessian_document(report) -> dict:
             [[formula(h) for h in row] for row in rows]
 
     hvp = report.hvp
-    return {
+    document = {
         "version": JSON_VERSION,
         "command": "hessian",
         "expression": report.text,
@@ -314,3 +314,6 @@ def hessian_document(report) -> dict:
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
+    if report.explanation is not None:
+        document["explain"] = explain_document(report.explanation)
+    return document

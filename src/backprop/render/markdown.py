@@ -194,4 +194,6 @@ def hessian_markdown(report) -> str:
         parts.append("### H v\n\n```text\n" + "\n".join(hvp_lines(report)) + "\n```")
     parts += [f"- ⚠️ {cell(w)}" for w in report.warnings]
     parts.append(check_section(report.check))
+    if report.explanation is not None:
+        parts.append(explanation_block(report.explanation))
     return "\n\n".join(parts) + "\n"
