@@ -51,7 +51,7 @@ class HvpRequest:
                 given = parse_vector(self.vector, names)
             except InputError as error:
                 raise _for_networks(error) from None
-            return np.array([given[n] for n in names], dtype=float), "--vector"
+            return np.array([given[n] for n in names], dtype=float), "v from --vector"
         v = np.random.default_rng(self.seed).standard_normal(len(names))
         norm = float(np.linalg.norm(v))
         return (v / norm if norm else v), f"a seeded random unit direction (seed {self.seed})"
@@ -82,6 +82,11 @@ def refuse_hessian(spec) -> None:
         raise LimitError(f"--hessian: the network has up to {count:,} parameters, over "
                          f"{HESSIAN_LIMIT} (the full Hessian has one entry per pair)",
                          hint="use --hvp: H v along a direction, on any size")
+
+
+def power(x: float) -> str:
+    """1e-6 as written in the docs (Python's format gives 1e-06)."""
+    return f"{x:.0e}".replace("e-0", "e-")
 
 
 def _status(difference: float | None) -> str:
@@ -120,8 +125,8 @@ def scalar_hvp(graph, point: dict, names: list[str], v, direction: str,
     hessian = [[formed.hessian[i][j] + 0.0 for j in to_canonical] for i in to_canonical]
     return NetHvp(direction, np.asarray(v, dtype=float), pick(found.product) + 0.0,
                   pick(found.by_hessian), pick(found.by_differences), found.difference,
-                  found.status, "the full Hessian (fwd-rev) times v and 80-digit central "
-                  "differences of the gradient along v",
+                  found.status, "H times v (H by fwd-rev) and 80-digit central differences "
+                  "of the gradient along v",
                   {"program_ops": found.program_ops, **found.counts.as_dict(),
                    "arithmetic": found.counts.arithmetic,
                    "hessian_sweeps": formed.counts.sweeps,
@@ -165,7 +170,7 @@ def array_hvp(anet, net, values: list, aux: dict, v, direction: str) -> NetHvp:
     difference = _worst(product, [by_differences])
     return NetHvp(direction, np.asarray(v, dtype=float), product, None, by_differences,
                   difference, _status(difference),
-                  f"central differences of the gradient along v (step {FD_STEP:g} / |v|)",
+                  f"central differences of the gradient along v (step {power(FD_STEP)}/|v|)",
                   {"sweeps": 2, "reverse_rules": rules,
                    "tangent_nodes": sum(1 for n in anet.nodes if n.args)}, None)
 

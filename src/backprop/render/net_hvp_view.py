@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from backprop.jobs.net_hvp import HVP_RTOL, canonical_names
+from backprop.jobs.net_hvp import HVP_RTOL, canonical_names, power
 from backprop.jobs.net_report import NetReport
 from backprop.render.console import fmt, new_table, print_table
 from backprop.render.json_doc import number, numbers
@@ -27,7 +27,7 @@ def cost_line(report: NetReport) -> str:
                 f"ops once, then {counts['arithmetic']:,} operations: "
                 f"{counts['partial_evals']:,} partials, "
                 f"{counts['multiplications']:,} mults, {counts['additions']:,} adds); forming "
-                f"H by fwd-rev: {counts['hessian_sweeps']:,} sweeps, "
+                f"H by fwd-rev takes {counts['hessian_sweeps']:,} sweeps, "
                 f"{counts['hessian_operations']:,} operations")
     return (f"cost: {counts['sweeps']} sweeps on the array graph: one tangent sweep "
             f"({counts['tangent_nodes']} array ops), one reverse sweep carrying R{{adjoint}} "
@@ -35,15 +35,11 @@ def cost_line(report: NetReport) -> str:
             "rules, not scalar operations")
 
 
-def _tolerance() -> str:
-    return f"{HVP_RTOL:.0e}".replace("e-0", "e-")  # 1e-6, as hessian's text writes it
-
-
 def check_line(report: NetReport) -> str:
     hvp = report.hvp
     figure = "" if hvp.difference is None else \
         f": largest relative difference {hvp.difference:.3g}"
-    return f"H v check {hvp.status} against {hvp.method}{figure} (tolerance {_tolerance()})"
+    return f"H v check {hvp.status} against {hvp.method}{figure} (tolerance {power(HVP_RTOL)})"
 
 
 def render_hvp(console: Console, report: NetReport, full: bool = False) -> None:
@@ -53,7 +49,7 @@ def render_hvp(console: Console, report: NetReport, full: bool = False) -> None:
     names = canonical_names(report.named, report.layers)
     console.print()
     console.print(f"[bold]H v[/bold]: the loss's Hessian over the {len(names):,} parameters "
-                  f"times v, {escape(hvp.direction)}", soft_wrap=True)
+                  f"times v: {escape(hvp.direction)}", soft_wrap=True)
     if full or len(names) <= MAX_ROWS:
         table = new_table("H v")
         for header in ("parameter", "v", "(H v)"):
@@ -70,9 +66,9 @@ def render_hvp(console: Console, report: NetReport, full: bool = False) -> None:
             table.add_row(label, f"{size:,}", *(_short(x) for x in (vnorm, hnorm, low, high)))
     print_table(console, table)
     _render_hessian(console, names, hvp.hessian)
-    console.print(escape(cost_line(report)), soft_wrap=True)
+    console.print(escape(cost_line(report)))
     colour = {"pass": "green", "fail": "red"}.get(hvp.status, "yellow")
-    console.print(f"[{colour}]{escape(check_line(report))}[/{colour}]", soft_wrap=True)
+    console.print(f"[{colour}]{escape(check_line(report))}[/{colour}]")
 
 
 def _render_hessian(console: Console, names: list[str], hessian) -> None:
