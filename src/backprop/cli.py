@@ -263,13 +263,11 @@ def net_command(
     from backprop.jobs.net import run_net
 
     limits = Limits(**limits)
-    request = None
-    if hvp or hessian or vector is not None or direction_seed is not None:
-        from backprop.jobs.net_hvp import HvpRequest
+    from backprop.jobs.net_hvp import request_for
 
-        request = HvpRequest(vector, direction_seed or 0, hessian)
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
-                     limits=limits, strict=strict, hvp=request)
+                     limits=limits, strict=strict,
+                     hvp=request_for(hvp, hessian, vector, direction_seed))
     from backprop.render.net_view import net_document, render_net
     from backprop.render.show import show
 

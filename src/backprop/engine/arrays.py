@@ -12,6 +12,14 @@ Like ``ops.py`` for scalars, every array op declares, in one entry next to its n
   first argument (tangents flow along the data path; parameters enter through ``seed``);
 * ``seed(index, out, args)``: the output's tangent when one entry of the parameter at
   argument 1 is seeded with 1 (matmul's weight, add_bias's bias);
+* ``jvp1(t, out, args)``: the output's tangent from a tangent of argument 1 (the
+  parameter: matmul's ``X @ t``, add_bias's broadcast ``t``), for H v's tangent sweep;
+* ``rvjp(g, k, out, args, aux, local, tangents, tout)``: how the VJP for argument k changes
+  when the inputs move along their tangents (g fixed), for Pearlmutter's R-operator
+  (``reverse_r``): matmul's VJP is linear in the other argument, so it is the VJP at the
+  tangent (``_bilinear``); add_bias's VJP reads no input (None); a loss's is its scale
+  times the change of d; softmax's the product rule; an activation's ``g f''(z) t`` with
+  f'' from the gradient program of the scalar op's partial, never written by hand;
 * ``cost(tally, args, values, batch)``: the op's *scalar expansion* (the nodes the scalar
   engine would build for it: matmul's products and sum chain, softmax's exps, chain and
   divisions), written with ``array_costs.Tally``'s two builders, so the array engine
@@ -19,9 +27,9 @@ Like ``ops.py`` for scalars, every array op declares, in one entry next to its n
 
 Softmax's Jacobian is symmetric, so its VJP and JVP are one linear map (``_softmax_map``);
 each loss is a scaled linear functional <direction, .> at the point, so its VJP and JVP
-are one rule (``_loss``). The sweeps below (evaluate, linearize, reverse, tangent) and
-``array_costs.count`` are the only loops: a new array op is one entry here and one line in
-the network builder (``jobs/net_array.py``).
+are one rule (``_loss``). The sweeps below (evaluate, linearize, reverse, tangent; for H v
+tangents_along and reverse_r) and ``array_costs.count`` are the only loops: a new array op
+is one entry here and one line in the network builder (``jobs/net_array.py``).
 """
 
 from __future__ import annotations

@@ -63,10 +63,10 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
                      max_units=limits.max_units)
     if hvp is not None and hvp.hessian:
         refuse_hessian(spec)
-        engine = "scalar" if engine == "auto" else engine
     chosen, reason = choose_engine(spec, engine, limits.max_nodes)
     if hvp is not None:
-        chosen, reason = hvp_engine(spec, engine, chosen, reason, hvp.hessian)
+        chosen, reason = hvp_engine(spec, engine, chosen, reason, hvp.hessian,
+                                    limits.max_nodes)
     if chosen == "scalar":
         report = run_scalar(spec, modes, reason, run_check, limits.max_paths,
                             limits.check_timeout, limits.max_depth, hvp)
@@ -84,15 +84,18 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
                   strict_error=strict_error)
 
 
-def hvp_engine(spec: Spec, engine: str, chosen: str, reason: str, hessian: bool) \
-        -> tuple[str, str]:
+def hvp_engine(spec: Spec, engine: str, chosen: str, reason: str, hessian: bool,
+               max_nodes: int) -> tuple[str, str]:
     """H v on the scalar engine forms H to check it: over HESSIAN_LIMIT parameters, auto
     picks the array engine (its R-operator), and --engine scalar is refused before work;
-    --hessian needs the scalar engine."""
+    --hessian needs the scalar engine (auto picks it for any net --hessian takes)."""
     count = spec.parameters + len(spec.params)
-    if hessian and chosen != "scalar":
+    if hessian and engine == "array":
         raise InputError("--hessian needs the scalar engine", hint="drop --engine array, "
                          "or use --hvp")
+    if hessian and chosen != "scalar":
+        choose_engine(spec, "scalar", max_nodes)  # over --max-nodes: refused before work
+        return "scalar", "--hessian: the scalar engine forms H"
     if chosen != "scalar" or count <= HESSIAN_LIMIT:
         return chosen, reason
     if engine == "scalar":

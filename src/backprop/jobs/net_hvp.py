@@ -57,6 +57,13 @@ class HvpRequest:
         return (v / norm if norm else v), f"a seeded random unit direction (seed {self.seed})"
 
 
+def request_for(hvp: bool, hessian: bool, vector, seed: int | None) -> HvpRequest | None:
+    """What the flags ask for: None unless --hvp, --hessian, --vector or --direction-seed."""
+    if hvp or hessian or vector is not None or seed is not None:
+        return HvpRequest(vector, seed or 0, hessian)
+    return None
+
+
 def _for_networks(error: InputError) -> InputError:
     """hessian's --vector error, told about parameters, its lists cut to a few names (a
     network may have 100,000 parameters; ``*=0`` is the way to give most of them)."""
@@ -121,7 +128,10 @@ def scalar_hvp(graph, point: dict, names: list[str], v, direction: str,
     vector = dict(zip(names, (float(x) for x in v)))
     found = _hvp(programs["reverse"], order, point, vector, formed)
     to_canonical = [order.index(n) for n in names]
-    pick = lambda row: np.array([row[k] for k in to_canonical], dtype=float)  # noqa: E731
+
+    def pick(row):
+        return np.array([row[k] for k in to_canonical], dtype=float)
+
     hessian = [[formed.hessian[i][j] + 0.0 for j in to_canonical] for i in to_canonical]
     return NetHvp(direction, np.asarray(v, dtype=float), pick(found.product) + 0.0,
                   pick(found.by_hessian), pick(found.by_differences), found.difference,
