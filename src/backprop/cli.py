@@ -31,6 +31,7 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
                                   Mode, ProgramListing, ProgramPicture, Repeats, Strict, Wrt,
                                   WrtPaths, with_limits)
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
+from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
@@ -231,6 +232,8 @@ Examples:
   backprop net examples/two_two_two.yaml --mode all     forward, paths and reverse side by side
   backprop net examples/mnist_shaped.yaml               784-128-10: array engine, VJPs
   backprop net examples/xor.yaml --full --json          every entry, as JSON
+  backprop net examples/xor.yaml --hvp                  H v along a seeded random direction
+  backprop net examples/seed004.yaml --hessian          the full Hessian over the parameters
 """
 
 
@@ -248,20 +251,30 @@ def net_command(
     engine: str = typer.Option("auto", "--engine", help="auto | scalar | array."),
     no_check: bool = typer.Option(False, "--no-check", help="Skip the check."),
     strict: Strict = False,
+    hvp: NetHvp = False,
+    hessian: NetHessian = False,
+    vector: NetVector = None,
+    direction_seed: DirectionSeed = None,
     **limits,
 ) -> None:
     """Differentiate a network spec: the loss, every parameter's gradient, each mode's cost,
-    and a check (SymPy on small nets, finite differences on large ones)."""
+    and a check (SymPy on small nets, finite differences on large ones); with --hvp, the
+    loss's Hessian times a direction (--hessian: the whole Hessian, small nets)."""
     from backprop.jobs.net import run_net
 
     limits = Limits(**limits)
+    from backprop.jobs.net_hvp import request_for
+
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
-                     limits=limits, strict=strict)
+                     limits=limits, strict=strict,
+                     hvp=request_for(hvp, hessian, vector, direction_seed))
     from backprop.render.net_view import net_document, render_net
     from backprop.render.show import show
 
     show("json" if json_out else "text", report, document=lambda r: net_document(r, full),
          view=lambda r, console: render_net(r, console, full))
+    if report.hvp is not None and report.hvp.status == "fail":
+        raise typer.Exit(EXIT_CHECK_FAILED)
     _exit_for(report)
 
 

@@ -132,3 +132,15 @@ Vector = Annotated[Optional[List[str]], typer.Option(
 Format = Annotated[Optional[str], typer.Option(
     "--format", help="text | json | markdown (a CI job summary); --json is json.")]
 NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the SymPy check.")]
+
+# -- net --hvp / --hessian (issue 13, item 4) ----------------------------------------------
+
+NetHvp = Annotated[bool, typer.Option(
+    "--hvp", help="Also H v: the loss's Hessian over the parameters times a direction v.")]
+NetHessian = Annotated[bool, typer.Option(
+    "--hessian", help="Also the full Hessian over the parameters (small nets), and H v.")]
+NetVector = Annotated[Optional[List[str]], typer.Option(
+    "--vector", help="H v's direction: w1=1,out.b[0]=0.5,*=0 (implies --hvp).")]
+DirectionSeed = Annotated[Optional[int], typer.Option(
+    "--direction-seed", click_type=COUNT,
+    help="H v along a seeded random unit direction (default 0; implies --hvp).")]

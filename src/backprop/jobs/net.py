@@ -23,6 +23,7 @@ import math
 from backprop.errors import InputError, LimitError
 from backprop.frontends.spec import Spec, load_spec, scalar_size
 from backprop.jobs.net_array import run_array
+from backprop.jobs.net_hvp import HESSIAN_LIMIT, refuse_hessian, summarize
 from backprop.jobs.net_report import NetReport, finish, flat_list
 from backprop.jobs.net_scalar import path_listing, run_scalar
 from backprop.limits import Limits
@@ -51,27 +52,58 @@ def choose_engine(spec: Spec, engine: str, max_nodes: int) -> tuple[str, str]:
 
 def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
             engine: str = "auto", run_check: bool = True, limits: Limits | None = None,
-            strict: bool = False) -> NetReport:
-    """Load the spec, differentiate in the chosen modes, check, and return plain data."""
+            strict: bool = False, hvp=None) -> NetReport:
+    """Load the spec, differentiate in the chosen modes, check, and return plain data;
+    with ``hvp`` (a ``net_hvp.HvpRequest``), H v as well."""
     from backprop.jobs.common import modes_for
 
     limits = limits or Limits()
     modes = modes_for(mode)
     spec = load_spec(path, max_bytes=limits.max_bytes, max_values=limits.max_values,
                      max_units=limits.max_units)
+    if hvp is not None and hvp.hessian:
+        refuse_hessian(spec)
     chosen, reason = choose_engine(spec, engine, limits.max_nodes)
+    if hvp is not None:
+        chosen, reason = hvp_engine(spec, engine, chosen, reason, hvp.hessian,
+                                    limits.max_nodes)
     if chosen == "scalar":
         report = run_scalar(spec, modes, reason, run_check, limits.max_paths,
-                            limits.check_timeout, limits.max_depth)
+                            limits.check_timeout, limits.max_depth, hvp)
     else:
-        report = run_array(spec, modes, reason, run_check, limits.max_paths, limits.max_jvps)
+        report = run_array(spec, modes, reason, run_check, limits.max_paths, limits.max_jvps,
+                           hvp)
     selected = select(report, params) if params is not None else None
     paths, path_sums = path_listing(report, selected, max_terms=12) \
         if selected is not None and chosen == "scalar" else ({}, {})
+    if report.hvp is not None:
+        report = summarize(report)
     warnings, strict_error = _non_finite(report, strict)
     return finish(report, warnings=[*spec.warnings, *report.warnings, *warnings],
                   selected=selected, paths=paths, path_sums=path_sums,
                   strict_error=strict_error)
+
+
+def hvp_engine(spec: Spec, engine: str, chosen: str, reason: str, hessian: bool,
+               max_nodes: int) -> tuple[str, str]:
+    """H v on the scalar engine forms H to check it: over HESSIAN_LIMIT parameters, auto
+    picks the array engine (its R-operator), and --engine scalar is refused before work;
+    --hessian needs the scalar engine (auto picks it for any net --hessian takes)."""
+    count = spec.parameters + len(spec.params)
+    if hessian and engine == "array":
+        raise InputError("--hessian needs the scalar engine", hint="drop --engine array, "
+                         "or use --hvp")
+    if hessian and chosen != "scalar":
+        choose_engine(spec, "scalar", max_nodes)  # over --max-nodes: refused before work
+        return "scalar", "--hessian: the scalar engine forms H"
+    if chosen != "scalar" or count <= HESSIAN_LIMIT:
+        return chosen, reason
+    if engine == "scalar":
+        raise LimitError(f"--hvp on the scalar engine forms the Hessian to check H v: up to "
+                         f"{count:,} parameters, over {HESSIAN_LIMIT}",
+                         hint="use --engine array (the R-operator), or drop --engine")
+    return "array", (f"H v: up to {count:,} parameters, over {HESSIAN_LIMIT} for the scalar "
+                     "engine's Hessian, so the array engine's R-operator")
 
 
 def select(report: NetReport, text: str) -> list[str]:

@@ -125,7 +125,7 @@ class ArrayNet:
 
 
 def run_array(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
-              max_jvps: int) -> NetReport:
+              max_jvps: int, hvp=None) -> NetReport:
     net = resolve(spec, arrays=True)
     anet = ArrayNet(net)
     values, aux = anet.evaluate()
@@ -167,6 +167,11 @@ def run_array(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
                        {"nodes": len(anet.nodes), "edges": sum(len(n.args) for n in anet.nodes),
                         "scalar_bound": scalar_size(spec)},
                        loss, dict(spec.params), named_gradients, groups, runs, refused, None)
+    if hvp is not None:  # --hvp: the R-operator on the array op table
+        from backprop.jobs.net_hvp import array_hvp
+
+        report = replace(report, hvp=array_hvp(anet, net, values, aux,
+                                               *hvp.direction(report.named, groups)))
     if run_check:
         return replace(report, check=_finite_differences(anet, net, report))
     return report

@@ -55,6 +55,25 @@ class PathTerm:
 
 
 @dataclass(frozen=True)
+class NetHvp:
+    """H v of the loss over the parameters (``--hvp``, ``--hessian``; jobs/net_hvp.py):
+    flat arrays in the canonical order (named parameters, then every layer's entries)."""
+
+    direction: str  # how v was chosen
+    vector: Any
+    product: Any  # H v
+    by_hessian: Any  # H times v (scalar engine), else None
+    by_differences: Any  # central differences of the gradient along v
+    difference: float | None  # the largest relative difference from either reference
+    status: str  # "pass", "fail" or "skipped"
+    method: str  # what it was checked against
+    counts: dict[str, int]  # what the engine counted (docs/spec.md, "H v")
+    hessian: list[list[float]] | None = None  # --hessian: H, canonical order
+    blocks: list[tuple[str, int, float, float, float, float]] = field(default_factory=list)
+    # (named parameters or layer.W/.b, entries, |v|, |H v|, min and max of H v), by summarize
+
+
+@dataclass(frozen=True)
 class NetReport:
     spec: Spec
     engine: str  # "scalar" or "array"
@@ -73,6 +92,7 @@ class NetReport:
     path_sums: dict[str, float] = field(default_factory=dict)  # each listing's sum
     strict_error: str | None = None  # --strict's verdict: why the command exits 4
     mode_difference: float | None = None  # how closely the modes agree, by finish()
+    hvp: NetHvp | None = None  # --hvp / --hessian
     graph: Any = field(default=None, repr=False)  # scalar engine: the Graph and its values
     values: Any = field(default=None, repr=False)
 

@@ -38,7 +38,7 @@ def _groups(net: Resolved) -> list[LayerGradient]:
 
 
 def run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
-               check_timeout: float, max_depth: int | None = None) -> NetReport:
+               check_timeout: float, max_depth: int | None = None, hvp=None) -> NetReport:
     from backprop.engine.evaluate import evaluate
     from backprop.engine.modes import run_mode
 
@@ -77,6 +77,13 @@ def run_scalar(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
                         "scalar_bound": scalar_size(spec)},
                        float(values[graph.outputs[0]]), dict(spec.params), named_gradients,
                        groups, runs, refused, check_result, graph=graph, values=values)
+    if hvp is not None:  # --hvp / --hessian: jobs/hessian's sweeps on this graph
+        from backprop.jobs.net_hvp import canonical_names, scalar_hvp
+
+        v, direction = hvp.direction(report.named, groups)
+        report = replace(report, hvp=scalar_hvp(graph, point, canonical_names(report.named,
+                                                                              groups),
+                                                v, direction, hvp.hessian))
     return report
 
 

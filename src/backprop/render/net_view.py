@@ -14,6 +14,7 @@ from backprop.jobs.net_report import NetReport, flat_list
 from backprop.render.console import (counts_table, fmt, new_table, print_table, render_check,
                       render_warnings)
 from backprop.render.json_doc import JSON_VERSION, check_document, number
+from backprop.render.net_hvp_view import hvp_document, render_hvp
 from backprop.render.numbers import counted
 
 MAX_ROWS = 50  # rows of a selection shown without --full
@@ -149,6 +150,7 @@ def render_net(report: NetReport, console: Console, full: bool = False) -> None:
     render_warnings([f"{m} mode not run: {why}" for m, why in report.refused.items()]
                     + report.warnings)
     render_check(console, report.check)
+    render_hvp(console, report, full)
 
 
 def _render_paths(console: Console, report: NetReport) -> None:
@@ -226,4 +228,6 @@ def net_document(report: NetReport, full: bool = False) -> dict:
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
+    if report.hvp is not None:  # only with --hvp / --hessian: other documents are unchanged
+        document["hvp"] = hvp_document(report, full)
     return document
