@@ -30,6 +30,7 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
                                   COUNT, CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
                                   Mode, ProgramListing, ProgramPicture, Repeats, Strict, Wrt,
                                   WrtPaths, with_limits)
+from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
@@ -135,11 +136,7 @@ def grad(
     nonnegative("--rtol", rtol)
     nonnegative("--atol", atol)
     limits = Limits(**limits)
-    output = (out_format or ("json" if json_out else "text")).strip().lower()
-    if output not in ("text", "json", "markdown"):
-        raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
-    if json_out and output != "json":
-        raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
+    output = _text_json_markdown(out_format, json_out)
     report = run_grad(read_graph(exprs, expr, limits), at=at, wrt=wrt, mode=mode,
                       run_check=not no_check, rtol=rtol, atol=atol, limits=limits,
                       strict=strict, picture=output == "markdown", explain=explain)
@@ -147,6 +144,16 @@ def grad(
 
     show_grad(report, output)
     _exit_for(report)
+
+
+def _text_json_markdown(out_format: str | None, json_out: bool) -> str:
+    """The format of a report that reads as text, JSON or Markdown (--format, --json)."""
+    output = (out_format or ("json" if json_out else "text")).strip().lower()
+    if output not in ("text", "json", "markdown"):
+        raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
+    if json_out and output != "json":
+        raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
+    return output
 
 
 def _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, explain, limits) -> None:
@@ -376,6 +383,46 @@ def scale_command(
 
     show(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
           view=compare_view.render_scale)
+
+
+HESSIAN_EPILOG = """\b
+Examples:
+  backprop hessian "x^2*y + sin(y)" --at x=1,y=2            forward-over-reverse
+  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --mode all  the four pairings' costs
+  backprop hessian "x^2*y + sin(y)"                         formulas
+  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --vector x=1,y=0   H v in one sweep
+"""
+
+
+@app.command("hessian", epilog=HESSIAN_EPILOG)
+@with_limits("max_nodes", "max_depth", "max_ops", "max_bytes", "check_timeout")
+def hessian_command(
+    exprs: Exprs = None,
+    expr: Expr = None,
+    at: AtOrFormulas = None,
+    mode: PairingMode = "fwd-rev",
+    vector: Vector = None,
+    json_out: JsonOut = False,
+    out_format: Format = None,
+    no_check: NoCheck = False,
+    strict: Strict = False,
+    **limits,
+) -> None:
+    """The Hessian of a one-output EXPR by composing two sweeps (forward-over-reverse and
+    the other three pairings): each pairing's exact cost, symmetry, H v, a SymPy check."""
+    output = _text_json_markdown(out_format, json_out)
+    limits = Limits(**limits)
+    graph = read_graph(exprs, expr, limits)
+    from backprop.jobs.hessian import hessian
+
+    report = hessian(graph, at=at, mode=mode, vector=vector, run_check=not no_check,
+                     limits=limits, strict=strict)
+    from backprop.render.show import show_hessian
+
+    show_hessian(report, output)
+    if report.hvp is not None and report.hvp.status == "fail":
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    _exit_for(report)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,3 +122,13 @@ ProgramListing = Annotated[bool, typer.Option(
     "--program", help="Print the gradient program (the sweep as a graph) and its cost.")]
 ProgramPicture = Annotated[bool, typer.Option(
     "--program", help="Show the gradient program (the reverse sweep as a graph) instead.")]
+
+# -- hessian (issue 13) -------------------------------------------------------------------
+
+PairingMode = Annotated[str, typer.Option(
+    "--mode", "-m", help="fwd-rev | rev-rev | rev-fwd | fwd-fwd | all (second over first).")]
+Vector = Annotated[Optional[List[str]], typer.Option(
+    "--vector", help="Also H v in one forward-over-reverse sweep: x=1,y=0 (needs --at).")]
+Format = Annotated[Optional[str], typer.Option(
+    "--format", help="text | json | markdown (a CI job summary); --json is json.")]
+NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the SymPy check.")]

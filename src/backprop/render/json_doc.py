@@ -271,3 +271,46 @@ def _records(items: list, level: int) -> list[str] | None:
     template = "{" + inner + ("," + inner).join(k.replace("%", "%%") + ": %s" for k in keys) \
         + "\n" + "  " * level + "}"
     return list(map(template.__mod__, zip(*columns)))
+
+
+def hessian_document(report) -> dict:
+    """Everything ``backprop hessian`` computed (docs/second-order.md, "The JSON
+    document"): each pairing's Hessian (numbers at a point, else formulas as text) and
+    exact cost, the verdict, symmetry, agreement, H v and the check."""
+    numeric = report.point is not None
+
+    def matrix(rows):
+        return [numbers(row) for row in rows] if numeric else \
+            [[formula(h) for h in row] for row in rows]
+
+    hvp = report.hvp
+    return {
+        "version": JSON_VERSION,
+        "command": "hessian",
+        "expression": report.text,
+        "inputs": list(report.graph.input_names),
+        "point": report.point and dict(zip(report.point, numbers(report.point.values()))),
+        "value": number(report.value) if numeric else formula(report.value),
+        "hessian": matrix(report.hessian),
+        "pairings": {
+            name: {"program": {"nodes": p.program_nodes, "ops": p.program_ops},
+                   "counts": p.counts.as_dict(), "total_ops": p.total_ops,
+                   "seconds": report.timings.get(name), "hessian": matrix(p.hessian)}
+            for name, p in report.pairings.items()},
+        "refused": report.refused,
+        "verdict": report.verdict,
+        "symmetry": report.symmetry,
+        "agreement": report.agreement,
+        "hvp": None if hvp is None else {
+            "vector": dict(zip(hvp.vector, numbers(hvp.vector.values()))),
+            "product": numbers(hvp.product),
+            "program_ops": hvp.program_ops, "counts": hvp.counts.as_dict(),
+            "by_hessian": None if hvp.by_hessian is None else numbers(hvp.by_hessian),
+            "by_differences": None if hvp.by_differences is None
+            else numbers(hvp.by_differences),
+            "difference": number(hvp.difference), "status": hvp.status},
+        "graph": {"nodes": len(report.graph), "edges": report.graph.edge_count,
+                  "depth": report.graph.depth},
+        "check": check_document(report.check),
+        "warnings": report.warnings,
+    }

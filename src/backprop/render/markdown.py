@@ -160,3 +160,37 @@ def grad_markdown(report) -> str:
     if report.explanation is not None:
         parts += [explanation_block(report.explanation, "Step by step (--explain)"), ""]
     return "\n".join(parts)
+
+
+def hessian_markdown(report) -> str:
+    """``backprop hessian`` as a Markdown report: H, each pairing's cost and the verdict,
+    symmetry and agreement, H v, the check."""
+    from backprop.render.hessian_text import (COST_KEY, COST_TITLE, cost_cells,
+                                              cost_headers, hvp_lines, quality_lines)
+
+    first = next(iter(report.pairings.values()))
+    numeric = report.point is not None
+    where = ""
+    if numeric:
+        where = ", ".join(f"{k} = {fmt(v)}" for k, v in report.point.items())
+    rows = [[code(f"d2f/d{name}")] + [cell(fmt(h)) if numeric else code(h) for h in row]
+            for name, row in zip(report.wrt, first.hessian)]
+    costs = [[cell(c) for c in cost_cells(p, report.timings.get(name))]
+             for name, p in report.pairings.items()]
+    costs += [[cell(name), cell(f"not run: {why}")] + [""] * (len(cost_headers()) - 2)
+              for name, why in report.refused.items()]
+    parts = [f"## backprop hessian: {code(report.text or '')}" + (f" at {cell(where)}" if where else ""),
+             f"f = {cell(fmt(report.value)) if numeric else code(report.value)}",
+             f"### Hessian ({first.name})",
+             table(["", *(code(f"d/d{n}") for n in report.wrt)], rows,
+                   [False] + [numeric] * len(report.wrt)),
+             f"### {COST_TITLE}",
+             table(cost_headers(), costs, [False] + [True] * (len(cost_headers()) - 1)),
+             f"_{cell(COST_KEY)}_",
+             f"**Verdict**: {cell(report.verdict)}"]
+    parts += [cell(line) for line in quality_lines(report)]
+    if report.hvp is not None:
+        parts.append("### H v\n\n```text\n" + "\n".join(hvp_lines(report)) + "\n```")
+    parts += [f"- ⚠️ {cell(w)}" for w in report.warnings]
+    parts.append(check_section(report.check))
+    return "\n\n".join(parts) + "\n"

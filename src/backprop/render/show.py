@@ -47,3 +47,19 @@ def show(output: str, result, *, document, view, csv=None) -> None:
         from backprop.render.console import make_console
 
         view(result, make_console())
+
+
+def show_hessian(report, output: str) -> None:
+    """The ``hessian`` report as one JSON document, a Markdown report, or the terminal view."""
+    if output == "json":
+        from backprop.render.json_doc import hessian_document
+
+        show("json", report, document=hessian_document, view=None)
+    elif output == "markdown":
+        from backprop.render.markdown import hessian_markdown
+
+        print(hessian_markdown(report), end="")
+    else:
+        from backprop.render.hessian_view import render_hessian
+
+        show("text", report, document=None, view=render_hessian)

@@ -14,12 +14,20 @@ from backprop.engine.evaluate import local_partials
 from backprop.engine.modes import Edge, ModeResult, Seed
 
 
-def forward(graph, values, wrt, backend=FLOAT, watch=None) -> ModeResult:
-    """One tangent sweep per wrt input; ``watch`` (optional) sees every step (modes/__init__)."""
+def forward(graph, values, wrt, backend=FLOAT, watch=None, seeds=None) -> ModeResult:
+    """One tangent sweep per seed; ``watch`` (optional) sees every step (modes/__init__).
+
+    ``seeds`` (optional) is a list of {input id: tangent} dicts, one sweep each: a
+    directional seed ({x: v_x, y: v_y}) gives a Jacobian-vector product J v in one sweep
+    (Pearlmutter's H v on a gradient program). By default each wrt input gets a unit seed,
+    so the Jacobian's columns come out one per input."""
     nodes = graph.nodes
     columns, partials, mults, adds, peak = [], 0, 0, 0, 0
-    for w in wrt:
-        tangent = {w: backend.one}
+    if seeds is None:
+        seeds = [{w: backend.one} for w in wrt]
+    for seed in seeds:
+        tangent = dict(seed)
+        w = min(tangent, default=len(nodes))
         if watch is not None:
             watch(Seed("forward", len(columns), w))
         for i in range(w + 1, len(nodes)):
@@ -50,7 +58,7 @@ def forward(graph, values, wrt, backend=FLOAT, watch=None) -> ModeResult:
         peak = max(peak, len(tangent))
         columns.append([tangent.get(out, 0) for out in graph.outputs])
     jacobian = [[column[o] for column in columns] for o in range(len(graph.outputs))]
-    counts = Counts("forward", sweeps=len(wrt), primitive_evals=sum(1 for n in nodes if n.args),
+    counts = Counts("forward", sweeps=len(seeds), primitive_evals=sum(1 for n in nodes if n.args),
                     partial_evals=partials, multiplications=mults, additions=adds,
                     peak_values=len(nodes) + peak)
     return ModeResult("forward", jacobian, counts)
