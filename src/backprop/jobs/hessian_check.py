@@ -5,9 +5,10 @@ At a point the reference is SymPy's ``hessian`` of the graph's own expression (e
 value on the SymPy backend), evaluated in 30 digits; where the graph is too large for
 SymPy (the gradient check's rule, ``check.sympy_fits``, per pair of checked variables),
 it is central differences in 80-digit arithmetic of the gradient program's outputs
-(check/highprec.py), the gradient check's fallback. Without a point, each formula is compared with SymPy's symbolically,
-else at random points. The verdict is the gradient check's (``check.verdict``), on the
-gradient program: its outputs are df/dx_k, so entry (k, x_j) reads d(df/dx_k)/dx_j.
+(check/highprec.py), the gradient check's fallback. Without a point, each formula is
+compared with SymPy's symbolically, else at random points. The verdict is the gradient
+check's (``check.verdict``), on the gradient program: its outputs are df/dx_k, so entry
+(k, x_j) reads d(df/dx_k)/dx_j.
 """
 
 from __future__ import annotations

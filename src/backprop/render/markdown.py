@@ -179,7 +179,8 @@ def hessian_markdown(report) -> str:
              for name, p in report.pairings.items()]
     costs += [[cell(name), cell(f"not run: {why}")] + [""] * (len(cost_headers()) - 2)
               for name, why in report.refused.items()]
-    parts = [f"## backprop hessian: {code(report.text or '')}" + (f" at {cell(where)}" if where else ""),
+    heading = f"## backprop hessian: {code(report.text or '')}"
+    parts = [heading + (f" at {cell(where)}" if where else ""),
              f"f = {cell(fmt(report.value)) if numeric else code(report.value)}",
              f"### Hessian ({first.name})",
              table(["", *(code(f"d/d{n}") for n in report.wrt)], rows,
