@@ -132,3 +132,7 @@ Vector = Annotated[Optional[List[str]], typer.Option(
 Format = Annotated[Optional[str], typer.Option(
     "--format", help="text | json | markdown (a CI job summary); --json is json.")]
 NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the SymPy check.")]
+Order = Annotated[int, typer.Option(
+    "--order", click_type=COUNT,
+    help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
+         "fwd-fwd).")]
