@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from backprop.engine.evaluate import evaluate, non_finite_warnings
 from backprop.engine.graph import Graph
 from backprop.errors import InputError, LimitError
-from backprop.jobs.compare import (DEFAULT_REPEATS, TIME_BUDGET, Timing, median_time,
-                                   random_point, ratio)
+from backprop.jobs.compare import (DEFAULT_REPEATS, TIME_BUDGET, PerEvaluation, Timing,
+                                   median_time, random_point, ratio)
 from backprop.jobs.hessian import PAIRINGS, Pairing, cheapest, over_limit, run_pairing
 from backprop.limits import Limits
 
@@ -88,7 +88,7 @@ def cost_pairings(graph: Graph, point: dict[str, float], limits: Limits,
 
 
 @dataclass(frozen=True)
-class PairingComparison:
+class PairingComparison(PerEvaluation):
     """Everything ``compare --order 2`` found, built once: renderers only read it."""
 
     graph: Graph
@@ -102,17 +102,6 @@ class PairingComparison:
     verdict: str
     rule: str = RULE
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def primitives(self) -> int:
-        return sum(1 for node in self.graph.nodes if node.args)
-
-    def relative_time(self, name: str) -> float | None:
-        """The pairing's time over one function evaluation's."""
-        seconds = self.costs[name].seconds
-        if seconds is None or self.evaluation.seconds <= 0:
-            return None
-        return seconds / self.evaluation.seconds
 
     def relative_operations(self, name: str) -> float | int | None:
         """Exact: the pairing's total work per primitive of f evaluated."""

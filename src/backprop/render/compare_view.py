@@ -47,16 +47,22 @@ def _title(graph, text: str | None) -> str:
 
 # -- compare ---------------------------------------------------------------------------------
 
-def render_compare(comparison, console: Console) -> None:
-    c = comparison
+def _compare_head(c, console: Console, table: Table, verdict: str, rule: str) -> None:
+    """f, the point, one evaluation's cost, the cost table, the verdict and its rule: what
+    both orders open with."""
     console.print(_title(c.graph, c.text))
     console.print(escape(_point_line(c.point, c.seed if c.random_point else None)))
     console.print(f"one function evaluation: {counted(c.primitives, 'primitive')}, "
                   f"{fmt_seconds(c.evaluation.seconds)} (median of {c.evaluation.repeats})")
     console.print()
-    print_table(console, compare_table(c))
-    console.print(f"[bold]verdict:[/bold] {escape(c.verdict.text)}")
-    console.print(f"[dim]rule: {escape(c.verdict.rule)}[/dim]")
+    print_table(console, table)
+    console.print(f"[bold]verdict:[/bold] {escape(verdict)}")
+    console.print(f"[dim]rule: {escape(rule)}[/dim]")
+
+
+def render_compare(comparison, console: Console) -> None:
+    c = comparison
+    _compare_head(c, console, compare_table(c), c.verdict.text, c.verdict.rule)
     console.print(f"shape: {escape(c.verdict.shape)}")
     if c.mode_difference is not None:
         console.print(f"modes agree: largest relative difference {c.mode_difference:.3g}")
@@ -94,14 +100,7 @@ def compare_table(c) -> Table:
 
 def render_pairings(comparison, console: Console) -> None:
     c = comparison
-    console.print(_title(c.graph, c.text))
-    console.print(escape(_point_line(c.point, c.seed if c.random_point else None)))
-    console.print(f"one function evaluation: {counted(c.primitives, 'primitive')}, "
-                  f"{fmt_seconds(c.evaluation.seconds)} (median of {c.evaluation.repeats})")
-    console.print()
-    print_table(console, pairings_table(c))
-    console.print(f"[bold]verdict:[/bold] {escape(c.verdict)}")
-    console.print(f"[dim]rule: {escape(c.rule)}[/dim]")
+    _compare_head(c, console, pairings_table(c), c.verdict, c.rule)
     render_warnings(c.warnings)
 
 
@@ -225,15 +224,20 @@ def sums_table(listing) -> Table:
 
 # -- scale -----------------------------------------------------------------------------------
 
-def render_scale(result, console: Console) -> None:
+def _scale_head(result, console: Console, command: str = "scale") -> None:
+    """The family, its sizes, the point and the repeats: what both orders open with."""
     family = result.family
-    console.print(f"[bold]scale: {family.name}[/bold] ({escape(family.summary)}); "
+    console.print(f"[bold]{command}: {family.name}[/bold] ({escape(family.summary)}); "
                   f"{counted(len(result.sizes), 'size')}, {family.size_name} "
                   f"{result.sizes[0]:,} to {result.sizes[-1]:,}")
     repeats = max((r.evaluation.repeats for r in result.rows), default=1)
     console.print(f"at a random point (seed {result.seed}); times are medians of up to "
                   f"{counted(repeats, 'run')}")
     console.print()
+
+
+def render_scale(result, console: Console) -> None:
+    _scale_head(result, console)
     print_table(console, scale_table(result))
     print_table(console, growth_table(result))
     render_chart(result, console)
@@ -304,14 +308,7 @@ def render_chart(result, console: Console) -> None:
 # -- scale --order 2 -------------------------------------------------------------------------
 
 def render_scale_pairings(result, console: Console) -> None:
-    family = result.family
-    console.print(f"[bold]scale --order 2: {family.name}[/bold] ({escape(family.summary)}); "
-                  f"{counted(len(result.sizes), 'size')}, {family.size_name} "
-                  f"{result.sizes[0]:,} to {result.sizes[-1]:,}")
-    repeats = max((r.evaluation.repeats for r in result.rows), default=1)
-    console.print(f"at a random point (seed {result.seed}); times are medians of up to "
-                  f"{counted(repeats, 'run')}")
-    console.print()
+    _scale_head(result, console, "scale --order 2")
     print_table(console, scale_pairings_table(result))
     print_table(console, scale_pairings_table(result, time=True))
     console.print(f"[dim]{PAIRING_WORK_KEY}[/dim]")
