@@ -338,28 +338,20 @@ def compare_command(
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
     function evaluation; then a verdict naming the cheapest mode and why. --order 2: the
     same for the Hessian's four mode pairings."""
-    from backprop.jobs.pairings import check_order
+    from backprop.jobs import compare, pairings
+    from backprop.render import compare_json as js, compare_view as view
+    from backprop.render.show import show
 
-    check_order(order, "compare")
+    pairings.check_order(order, "compare")
     output = _one_format(json_out, csv_out)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
-    from backprop.render import compare_json, compare_view
-    from backprop.render.show import show
-
-    if order == 2:
-        from backprop.jobs.pairings import compare_pairings
-
-        result = compare_pairings(graph, at=at, wrt=wrt, seed=seed, repeats=repeats,
-                                  limits=limits)
-        show(output, result, document=compare_json.pairings_document,
-             csv=compare_json.pairings_csv, view=compare_view.render_pairings)
-        return
-    from backprop.jobs.compare import compare
-
-    comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
-    show(output, comparison, document=compare_json.compare_document,
-         csv=compare_json.compare_csv, view=compare_view.render_compare)
+    job, document, csv, render = (
+        (pairings.compare_pairings, js.pairings_document, js.pairings_csv,
+         view.render_pairings) if order == 2 else
+        (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
+    result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
+    show(output, result, document=document, csv=csv, view=render)
 
 
 SCALE_EPILOG = """\b
@@ -391,26 +383,19 @@ def scale_command(
     """Build a graph family at several sizes: each mode's counts and time per size, the
     fitted growth (linear, polynomial or exponential) and a chart. --order 2: the Hessian's
     four pairings instead, on a family whose inputs grow (wide, mlp, decay)."""
-    from backprop.jobs.pairings import check_order
-
-    check_order(order, "scale")
-    output = _one_format(json_out, csv_out)
-    limits = Limits(**limits)
-    from backprop.render import compare_json, compare_view
+    from backprop.jobs import pairings, scale
+    from backprop.render import compare_json as js, compare_view as view
     from backprop.render.show import show
 
-    if order == 2:
-        from backprop.jobs.scale import scale_pairings
-
-        result = scale_pairings(family, sizes, limits=limits, repeats=repeats, seed=seed)
-        show(output, result, document=compare_json.scale_pairings_document,
-             csv=compare_json.scale_pairings_csv, view=compare_view.render_scale_pairings)
-        return
-    from backprop.jobs.scale import scale
-
-    result = scale(family, sizes, limits=limits, repeats=repeats, seed=seed)
-    show(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
-         view=compare_view.render_scale)
+    pairings.check_order(order, "scale")
+    output = _one_format(json_out, csv_out)
+    limits = Limits(**limits)
+    job, document, csv, render = (
+        (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
+         view.render_scale_pairings) if order == 2 else
+        (scale.scale, js.scale_document, js.scale_csv, view.render_scale))
+    result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
+    show(output, result, document=document, csv=csv, view=render)
 
 
 HESSIAN_EPILOG = """\b
