@@ -32,6 +32,7 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
                                   WrtPaths, with_limits)
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
+from backprop.cli_options import Order  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
@@ -344,30 +345,37 @@ def compare_command(
     csv_out: CsvModes = False,
     repeats: Repeats = 5,
     seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
+    order: Order = 1,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
-    function evaluation; then a verdict naming the cheapest mode and why."""
-    from backprop.jobs.compare import compare
+    function evaluation; then a verdict naming the cheapest mode and why. --order 2: the
+    same for the Hessian's four mode pairings."""
+    from backprop.jobs import compare, pairings
+    from backprop.render import compare_json as js, compare_view as view
+    from backprop.render.show import show
 
+    pairings.check_order(order, "compare")
     output = _one_format(json_out, csv_out)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
-    comparison = compare(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
-    from backprop.render import compare_json, compare_view
-    from backprop.render.show import show
-
-    show(output, comparison, document=compare_json.compare_document,
-          csv=compare_json.compare_csv, view=compare_view.render_compare)
+    job, document, csv, render = (
+        (pairings.compare_pairings, js.pairings_document, js.pairings_csv,
+         view.render_pairings) if order == 2 else
+        (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
+    result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
+    show(output, result, document=document, csv=csv, view=render)
 
 
 SCALE_EPILOG = """\b
 Families: layered (seed 003, 2^L paths), chain (nested sin), wide (sum of
-x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n).
+x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n),
+decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs).
 Examples:
   backprop scale layered --sizes 1:16               paths double per layer
   backprop scale wide --sizes 10:100:10             forward pays a sweep per input
   backprop scale mlp --sizes 1,2,4,8 --csv          CSV: one row per size and mode
+  backprop scale decay --order 2 --max-ops 1e9      the Hessian's pairings as n grows
 """
 
 
@@ -375,27 +383,32 @@ Examples:
 @with_limits("max_forward_sweeps", "max_ops", "max_nodes", "max_paths")
 def scale_command(
     family: str = typer.Argument(..., metavar="FAMILY",
-                                 help="layered | chain | wide | fanout | mlp."),
+                                 help="layered | chain | wide | fanout | mlp | decay."),
     sizes: Optional[str] = typer.Option(None, "--sizes", help="A:B, A:B:STEP or 1,2,4 "
                                                               "(default: the family's)."),
     json_out: JsonOut = False,
     csv_out: CsvSizes = False,
     repeats: Repeats = 3,
     seed: int = typer.Option(0, "--seed", help="Seed of the random point."),
+    order: Order = 1,
     **limits,
 ) -> None:
     """Build a graph family at several sizes: each mode's counts and time per size, the
-    fitted growth (linear, polynomial or exponential) and a chart."""
-    from backprop.jobs.scale import scale
-
-    output = _one_format(json_out, csv_out)
-    limits = Limits(**limits)
-    result = scale(family, sizes, limits=limits, repeats=repeats, seed=seed)
-    from backprop.render import compare_json, compare_view
+    fitted growth (linear, polynomial or exponential) and a chart. --order 2: the Hessian's
+    four pairings instead, on a family whose inputs grow (wide, mlp, decay)."""
+    from backprop.jobs import pairings, scale
+    from backprop.render import compare_json as js, compare_view as view
     from backprop.render.show import show
 
-    show(output, result, document=compare_json.scale_document, csv=compare_json.scale_csv,
-          view=compare_view.render_scale)
+    pairings.check_order(order, "scale")
+    output = _one_format(json_out, csv_out)
+    limits = Limits(**limits)
+    job, document, csv, render = (
+        (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
+         view.render_scale_pairings) if order == 2 else
+        (scale.scale, js.scale_document, js.scale_csv, view.render_scale))
+    result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
+    show(output, result, document=document, csv=csv, view=render)
 
 
 HESSIAN_EPILOG = """\b

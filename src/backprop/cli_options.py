@@ -144,3 +144,7 @@ NetVector = Annotated[Optional[List[str]], typer.Option(
 DirectionSeed = Annotated[Optional[int], typer.Option(
     "--direction-seed", click_type=COUNT,
     help="H v along a seeded random unit direction (default 0; implies --hvp).")]
+Order = Annotated[int, typer.Option(
+    "--order", click_type=COUNT,
+    help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
+         "fwd-fwd).")]

@@ -14,6 +14,11 @@ path to the output is as long as the number of terms after it.
 - ``fanout``: x^1 + x^2 + ... + x^n: one input read by n nodes.
 - ``mlp``: three dense tanh layers of width n over inputs x1..xn, every weight and bias an
   input too (as in training), output the sum of the last layer: 3n^2 + 4n inputs.
+- ``decay``: a running sum that halves, s_k = 0.5*s_{k-1} + x_k*x_{k+1} around a ring of
+  n inputs (x_{n+1} is x_1): one output, n inputs, a sparse Hessian (each x_k meets only
+  its neighbours), so forward over reverse grows as n while a forward-mode gradient
+  program grows as n^2 (each x_k's tangent runs down the rest of the sum, halved at every
+  step): the family ``scale --order 2`` shows the pairings part on.
 
 Nothing here recurses: every family is a loop.
 """
@@ -131,6 +136,26 @@ def mlp_text(size: int) -> str:
     return "; ".join(statements)
 
 
+def decay(size: int) -> Graph:
+    """Built in the parser's node order: an input when first read, 0.5*s before the term."""
+    b = GraphBuilder()
+    total = None
+    for k in range(1, size + 1):
+        scaled = None if total is None else b.apply("mul", b.const(0.5, "0.5"), total)
+        term = b.apply("mul", b.input(f"x{k}"), b.input(f"x{k % size + 1}"))
+        total = term if scaled is None else b.apply("add", scaled, term)
+        b.label(total, f"s{k}")
+    return b.build([total], [f"s{size}"])
+
+
+def decay_text(size: int) -> str:
+    statements = []
+    for k in range(1, size + 1):
+        term = f"x{k}*x{k % size + 1}"
+        statements.append(f"s{k} = " + (term if k == 1 else f"0.5*s{k - 1} + {term}"))
+    return "; ".join(statements)
+
+
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
@@ -145,5 +170,8 @@ FAMILIES: dict[str, Family] = {
         Family("mlp", f"{MLP_LAYERS} dense tanh layers of width n, weights are inputs",
                "width", mlp, mlp_text, 64,
                lambda n: n + MLP_LAYERS * (3 * n * n + 2 * n) + n - 1, "1:8"),
+        Family("decay", "s_k = 0.5*s_(k-1) + x_k*x_(k+1), a ring of n inputs",
+               "n", decay, decay_text, 100_000, lambda n: 4 * n - 1 if n > 1 else 2,
+               "10:80:10"),
     )
 }

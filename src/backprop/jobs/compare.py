@@ -195,8 +195,24 @@ def ratio(numerator: int, denominator: int) -> float | int | None:
         return numerator // denominator
 
 
+class PerEvaluation:
+    """What a comparison measures against one evaluation of f (``compare`` at either
+    order): its ``graph``, its ``evaluation`` time and its ``costs`` by name."""
+
+    @property
+    def primitives(self) -> int:
+        return sum(1 for node in self.graph.nodes if node.args)
+
+    def relative_time(self, name: str) -> float | None:
+        """The cost's time over one function evaluation's (the shared primal pass excluded)."""
+        seconds = self.costs[name].seconds
+        if seconds is None or self.evaluation.seconds <= 0:
+            return None
+        return seconds / self.evaluation.seconds
+
+
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(PerEvaluation):
     """Everything ``compare`` found, built once: renderers only read it."""
 
     graph: Graph
@@ -210,17 +226,6 @@ class Comparison:
     verdict: Verdict
     warnings: list[str] = field(default_factory=list)
     mode_difference: float | None = None  # the largest relative difference of the modes run
-
-    @property
-    def primitives(self) -> int:
-        return sum(1 for node in self.graph.nodes if node.args)
-
-    def relative_time(self, mode: str) -> float | None:
-        """The mode's time over one function evaluation's (the shared primal pass excluded)."""
-        seconds = self.costs[mode].seconds
-        if seconds is None or self.evaluation.seconds <= 0:
-            return None
-        return seconds / self.evaluation.seconds
 
     def relative_operations(self, mode: str) -> float | int | None:
         """Exact: the mode's partials + multiplications + additions per primitive evaluated."""

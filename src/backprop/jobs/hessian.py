@@ -266,6 +266,13 @@ def _pairing(name, graph, wrt, names, point, programs) -> Pairing:
                    result.counts, hessian)
 
 
+def run_pairing(name: str, graph: Graph, point: dict[str, float]) -> Pairing:
+    """One pairing at a point from scratch (its gradient program built anew, nothing
+    shared): what ``compare --order 2`` and ``scale --order 2`` count and time."""
+    names = _one_output(graph)
+    return _pairing(name, graph, input_ids(graph, names), names, point, {})
+
+
 def _inputs_of(program: Graph, names: list[str]) -> list[int]:
     """The program's input ids for ``names`` that it has (an input that no derivative
     reads may be absent from it)."""

@@ -180,3 +180,73 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
             "seconds": fit_growth(sizes, [c.seconds for c in costs]),
         }
     return ScaleResult(family, sizes, rows, limits, seed, fits)
+
+
+# -- --order 2: the Hessian's pairings as n grows -----------------------------------------
+
+PAIRING_QUANTITIES = ("sweeps", "program_nodes", "multiplications", "operations", "seconds")
+
+
+@dataclass(frozen=True)
+class PairingSizeRow:
+    size: int
+    nodes: int
+    inputs: int
+    evaluation: Timing
+    costs: dict  # pairing -> jobs.pairings.PairingCost (its Hessian dropped)
+
+
+@dataclass(frozen=True)
+class PairingScaleResult:
+    family: Family
+    sizes: list[int]
+    rows: list[PairingSizeRow]
+    limits: Limits
+    seed: int
+    fits: dict[str, dict[str, Fit]] = field(default_factory=dict)  # pairing -> quantity -> fit
+
+
+def check_grows_inputs(family: Family) -> None:
+    """Second order scales a family of f: R^n -> R whose n grows; refuse the others."""
+    small, larger = family.build(1), family.build(2)
+    if len(larger.outputs) != 1 or len(larger.inputs) <= len(small.inputs):
+        what = (f"{len(larger.outputs)} outputs" if len(larger.outputs) != 1 else
+                f"{len(small.inputs)} input at every size")
+        fitting = [f.name for f in FAMILIES.values()
+                   if len(f.build(2).inputs) > len(f.build(1).inputs)]
+        raise InputError(f"scale --order 2 needs one output and inputs that grow with the "
+                         f"size; {family.name} has {what}",
+                         hint="families for --order 2: " + ", ".join(fitting))
+
+
+def scale_pairings(family_name: str, sizes_text: str | None = None, *,
+                   limits: Limits | None = None, repeats: int = DEFAULT_REPEATS,
+                   seed: int = 0, budget: float = TIME_BUDGET) -> PairingScaleResult:
+    """Each pairing's cost per size (jobs/hessian's counts) and its fitted growth."""
+    from backprop.jobs.pairings import cost_pairings
+
+    limits = limits or Limits()
+    family = get_family(family_name)
+    check_grows_inputs(family)
+    sizes = parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
+                        limits.max_nodes)
+    if repeats < 1:
+        raise InputError(f"--repeats must be at least 1 (got {repeats})")
+    warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1
+    cost_pairings(warm_up, random_point(warm_up, seed), limits, 1, budget)
+    rows = []
+    for size in sizes:
+        graph = family.build(size)
+        point = random_point(graph, seed)
+        _, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)
+        costs = cost_pairings(graph, point, limits, repeats, budget, refuse_all=False)
+        costs = {name: cost if cost.pairing is None else
+                 replace(cost, pairing=replace(cost.pairing, hessian=[]))
+                 for name, cost in costs.items()}  # only the counts and times are kept
+        rows.append(PairingSizeRow(size, len(graph), len(graph.inputs), evaluation, costs))
+        del graph
+    fits = {name: {quantity: fit_growth(sizes, [getattr(row.costs[name], quantity)
+                                                for row in rows])
+                   for quantity in PAIRING_QUANTITIES}
+            for name in rows[0].costs}
+    return PairingScaleResult(family, sizes, rows, limits, seed, fits)

@@ -81,6 +81,63 @@ def compare_csv(comparison) -> str:
     return _csv(COMPARE_CSV_FIELDS, rows)
 
 
+def _pairing_document(cost, relative_operations=None, relative_time=None) -> dict:
+    """One pairing as ``hessian --json`` writes its costs, plus its time and status."""
+    p = cost.pairing
+    return {
+        "status": "run" if cost.ran else "not run",
+        "reason": cost.reason,
+        "program": None if p is None else {"nodes": p.program_nodes, "ops": p.program_ops},
+        "counts": None if p is None else p.counts.as_dict(),
+        "total_ops": cost.operations,
+        "seconds": number(cost.seconds),
+        "repeats": cost.timing.repeats if cost.timing else 0,
+        "relative_operations": _ratio(relative_operations),
+        "relative_time": number(relative_time),
+    }
+
+
+def pairings_document(comparison) -> dict:
+    """``compare --order 2 --json`` (docs/hessian.md, "Comparing the pairings")."""
+    c = comparison
+    return {
+        **_head("compare", c),
+        "order": 2,
+        "point": {k: number(v) for k, v in c.point.items()},
+        "point_source": "random" if c.random_point else "given",
+        "seed": c.seed if c.random_point else None,
+        "graph": {"nodes": len(c.graph), "edges": c.graph.edge_count, "depth": c.graph.depth},
+        "evaluation": {"primitives": c.primitives, "seconds": number(c.evaluation.seconds),
+                       "repeats": c.evaluation.repeats},
+        "pairings": {name: _pairing_document(cost, c.relative_operations(name),
+                                             c.relative_time(name))
+                     for name, cost in c.costs.items()},
+        "verdict": {"text": c.verdict, "rule": c.rule},
+        "warnings": c.warnings,
+    }
+
+
+PAIRING_CSV_FIELDS = ("pairing", "status", "program_nodes", "program_ops", *FIELDS,
+                      "total_ops", "seconds", "repeats")
+
+
+def _pairing_row(name: str, cost) -> dict:
+    p = cost.pairing
+    return {"pairing": name, "status": "run" if cost.ran else "not run",
+            "program_nodes": cost.program_nodes, "program_ops": p and p.program_ops,
+            **{f: p and getattr(p.counts, f) for f in FIELDS},
+            "total_ops": cost.operations, "seconds": cost.seconds,
+            "repeats": cost.timing.repeats if cost.timing else 0}
+
+
+def pairings_csv(comparison) -> str:
+    rows = [{**_pairing_row(name, cost),
+             "relative_time": comparison.relative_time(name),
+             "relative_operations": comparison.relative_operations(name),
+             "reason": cost.reason} for name, cost in comparison.costs.items()]
+    return _csv((*PAIRING_CSV_FIELDS, "relative_time", "relative_operations", "reason"), rows)
+
+
 def _value(value, symbolic: bool):
     return str(value) if symbolic else number(value)
 
@@ -154,6 +211,34 @@ def scale_csv(result) -> str:
                          "operations": cost.operations, "seconds": cost.seconds,
                          "evaluation_seconds": row.evaluation.seconds})
     return _csv(SCALE_CSV_FIELDS, rows)
+
+
+def scale_pairings_document(result) -> dict:
+    """``scale --order 2 --json``: per size each pairing's cost, per pairing its growth."""
+    family = result.family
+    return {
+        "version": JSON_VERSION, "command": "scale", "order": 2, "family": family.name,
+        "description": family.summary, "size_name": family.size_name,
+        "sizes": result.sizes, "seed": result.seed,
+        "limits": {"max_ops": result.limits.max_ops, "max_nodes": result.limits.max_nodes},
+        "rows": [
+            {"size": row.size, "nodes": row.nodes, "inputs": row.inputs,
+             "evaluation_seconds": number(row.evaluation.seconds),
+             "pairings": {name: _pairing_document(cost) for name, cost in row.costs.items()}}
+            for row in result.rows
+        ],
+        "growth": {name: {quantity: fit.as_dict() for quantity, fit in fits.items()}
+                   for name, fits in result.fits.items()},
+    }
+
+
+def scale_pairings_csv(result) -> str:
+    rows = [{"family": result.family.name, "size": row.size, "nodes": row.nodes,
+             "inputs": row.inputs, **_pairing_row(name, cost),
+             "evaluation_seconds": row.evaluation.seconds}
+            for row in result.rows for name, cost in row.costs.items()]
+    return _csv(("family", "size", "nodes", "inputs", *PAIRING_CSV_FIELDS,
+                 "evaluation_seconds"), rows)
 
 
 def _csv(fields, rows) -> str:

@@ -47,16 +47,22 @@ def _title(graph, text: str | None) -> str:
 
 # -- compare ---------------------------------------------------------------------------------
 
-def render_compare(comparison, console: Console) -> None:
-    c = comparison
+def _compare_head(c, console: Console, table: Table, verdict: str, rule: str) -> None:
+    """f, the point, one evaluation's cost, the cost table, the verdict and its rule: what
+    both orders open with."""
     console.print(_title(c.graph, c.text))
     console.print(escape(_point_line(c.point, c.seed if c.random_point else None)))
     console.print(f"one function evaluation: {counted(c.primitives, 'primitive')}, "
                   f"{fmt_seconds(c.evaluation.seconds)} (median of {c.evaluation.repeats})")
     console.print()
-    print_table(console, compare_table(c))
-    console.print(f"[bold]verdict:[/bold] {escape(c.verdict.text)}")
-    console.print(f"[dim]rule: {escape(c.verdict.rule)}[/dim]")
+    print_table(console, table)
+    console.print(f"[bold]verdict:[/bold] {escape(verdict)}")
+    console.print(f"[dim]rule: {escape(rule)}[/dim]")
+
+
+def render_compare(comparison, console: Console) -> None:
+    c = comparison
+    _compare_head(c, console, compare_table(c), c.verdict.text, c.verdict.rule)
     console.print(f"shape: {escape(c.verdict.shape)}")
     if c.mode_difference is not None:
         console.print(f"modes agree: largest relative difference {c.mode_difference:.3g}")
@@ -86,6 +92,42 @@ def compare_table(c) -> Table:
     table.caption = ("ops/eval: exact partials + mults + adds per primitive evaluated; "
                      f"×eval: measured time (median of up to {counted(repeats, 'run')}) "
                      "over one evaluation's time")
+    table.caption_justify = "left"
+    return table
+
+
+# -- compare --order 2: the Hessian's pairings -------------------------------------------------
+
+def render_pairings(comparison, console: Console) -> None:
+    c = comparison
+    _compare_head(c, console, pairings_table(c), c.verdict, c.rule)
+    render_warnings(c.warnings)
+
+
+def pairings_table(c) -> Table:
+    """One row per pairing: jobs/hessian's cost columns (the Hessian's own table), then
+    the work and the time per function evaluation."""
+    from backprop.render.hessian_text import COST_COLUMNS
+
+    table = new_table("Cost per pairing (second over first)")
+    table.collapse_padding = True
+    table.add_column("pairing", no_wrap=True)
+    for header, _ in COST_COLUMNS:
+        table.add_column(header, justify="right", overflow="fold")
+    for name in ("ops/eval", "time", "×eval"):
+        table.add_column(name, justify="right", overflow="fold")
+    for name, cost in c.costs.items():
+        if cost.pairing is None:
+            table.add_row(name, *["-"] * len(COST_COLUMNS), "-", "not run", "-", style="dim")
+            continue
+        table.add_row(name, *(_cell(figure(cost.pairing)) for _, figure in COST_COLUMNS),
+                      fmt_ratio(c.relative_operations(name)), fmt_seconds(cost.seconds),
+                      fmt_ratio(c.relative_time(name)))
+    repeats = max((x.timing.repeats for x in c.costs.values() if x.timing), default=0)
+    table.caption = ("nodes, ops: the gradient program (its ops evaluated once); sweeps to "
+                     "peak: the second mode on it; total: ops + partials + mults + adds; "
+                     "ops/eval: total per primitive of f; ×eval: measured time (median of up "
+                     f"to {counted(repeats, 'run')}, both sweeps) over one evaluation's time")
     table.caption_justify = "left"
     return table
 
@@ -182,15 +224,20 @@ def sums_table(listing) -> Table:
 
 # -- scale -----------------------------------------------------------------------------------
 
-def render_scale(result, console: Console) -> None:
+def _scale_head(result, console: Console, command: str = "scale") -> None:
+    """The family, its sizes, the point and the repeats: what both orders open with."""
     family = result.family
-    console.print(f"[bold]scale: {family.name}[/bold] ({escape(family.summary)}); "
+    console.print(f"[bold]{command}: {family.name}[/bold] ({escape(family.summary)}); "
                   f"{counted(len(result.sizes), 'size')}, {family.size_name} "
                   f"{result.sizes[0]:,} to {result.sizes[-1]:,}")
     repeats = max((r.evaluation.repeats for r in result.rows), default=1)
     console.print(f"at a random point (seed {result.seed}); times are medians of up to "
                   f"{counted(repeats, 'run')}")
     console.print()
+
+
+def render_scale(result, console: Console) -> None:
+    _scale_head(result, console)
     print_table(console, scale_table(result))
     print_table(console, growth_table(result))
     render_chart(result, console)
@@ -256,3 +303,53 @@ def render_chart(result, console: Console) -> None:
             line.append(("█" if cost.ran else "░") * length, style=MODE_STYLES.get(mode, ""))
             line.append(f" {_cell(value)}")
             console.print(line, no_wrap=True, overflow="ignore", crop=False)
+
+
+# -- scale --order 2 -------------------------------------------------------------------------
+
+def render_scale_pairings(result, console: Console) -> None:
+    _scale_head(result, console, "scale --order 2")
+    print_table(console, scale_pairings_table(result))
+    print_table(console, scale_pairings_table(result, time=True))
+    console.print(f"[dim]{PAIRING_WORK_KEY}[/dim]")
+    console.print()
+    print_table(console, pairings_growth_table(result))
+    for name in result.fits:
+        skipped = [row for row in result.rows if not row.costs[name].ran]
+        if skipped:
+            console.print(f"[yellow]{name}: not run[/yellow] at "
+                          f"{counted(len(skipped), 'size')} (first {skipped[0].size:,}: "
+                          f"{escape(skipped[0].costs[name].reason)})")
+
+
+PAIRING_WORK_KEY = ("total work: the gradient program's ops once, plus the second sweep's "
+                    "partials + mults + adds; time: both sweeps, the median")
+
+
+def scale_pairings_table(result, time: bool = False) -> Table:
+    """Per size, each pairing's total work (or, with ``time``, its measured time)."""
+    table = new_table("Time per size" if time else "Total work per size")
+    table.collapse_padding = True
+    table.add_column(result.family.size_name, justify="right", no_wrap=True)
+    table.add_column("nodes", justify="right", overflow="fold")
+    table.add_column("inputs", justify="right", overflow="fold")
+    for name in result.fits:
+        table.add_column(name, justify="right", overflow="fold")
+    for row in result.rows:
+        cells = [f"{row.size:,}", _cell(row.nodes), _cell(row.inputs)]
+        for name in result.fits:
+            cost = row.costs[name]
+            cells.append("not run" if not cost.ran else fmt_seconds(cost.seconds) if time
+                         else _cell(cost.operations))
+        table.add_row(*cells)
+    return table
+
+
+def pairings_growth_table(result) -> Table:
+    table = new_table("Fitted growth (larger half of the sizes)")
+    table.add_column("pairing", no_wrap=True)
+    for header in ("sweeps", "program nodes", "mults", "total work", "time"):
+        table.add_column(header, overflow="fold")
+    for name, fits in result.fits.items():
+        table.add_row(name, *(fit.text for fit in fits.values()))
+    return table
