@@ -25,7 +25,7 @@ from backprop import __version__  # noqa: E402
 from backprop.cli_errors import (check_point_words, fail, is_write_error,  # noqa: E402
                                  output_failed, usage_hint)
 from backprop.errors import (EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED,  # noqa: E402
-                             BackpropError, InputError, LimitError, NonFiniteError)
+                             BackpropError, InputError, NonFiniteError)
 from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint,  # noqa: E402
                                   COUNT, CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
                                   Mode, ProgramListing, ProgramPicture, Repeats, Strict, Wrt,
@@ -33,6 +33,7 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
 from backprop.cli_options import Order  # noqa: E402
+from backprop.frontends.load import read_graph  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
@@ -62,36 +63,6 @@ def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
     """backprop: see, check and teach derivatives."""
-
-
-def read_expressions(exprs: list[str], extra: list[str], max_bytes: int) -> list[str]:
-    """EXPR arguments plus -e/--expr ones; ``-`` reads standard input."""
-    texts = []
-    for text in list(exprs) + list(extra):
-        if text == "-":
-            data = sys.stdin.buffer.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise LimitError(f"the expression on stdin is over {max_bytes:,} bytes",
-                                 hint="raise the limit with --max-bytes")
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise InputError(f"stdin is not UTF-8 text (byte {error.start})") from None
-        elif len(text.encode("utf-8", "surrogateescape")) > max_bytes:
-            raise LimitError(f"the expression is over {max_bytes:,} bytes",
-                             hint="raise the limit with --max-bytes")
-        texts.append(text)
-    if not texts:
-        raise InputError("no expression given", hint='try: backprop grad "sin(2*x+y)"')
-    return texts
-
-
-def read_graph(exprs: list[str] | None, extra: list[str] | None, limits: Limits):
-    """The graph of EXPR arguments, -e/--expr ones and stdin, or of one spec, within limits."""
-    from backprop.frontends.load import load_graph
-
-    return load_graph(read_expressions(exprs or [], extra or [], limits.max_bytes),
-                      max_nodes=limits.max_nodes, max_depth=limits.max_depth)
 
 
 GRAD_EPILOG = """\b

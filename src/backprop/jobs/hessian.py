@@ -132,7 +132,7 @@ def hessian(graph: Graph, *, at=None, mode: str = "fwd-rev", vector=None,
     def run(name: str) -> Pairing:
         if name in refusals:
             raise LimitError(refusals[name])
-        return _pairing(name, graph, wrt, names, point, programs)
+        return pairing_of(name, graph, wrt, names, point, programs)
 
     results, timings, refused = run_modes(pairings, run)
     warnings += [f"{name} not run: {message}" for name, message in refused.items()]
@@ -142,7 +142,7 @@ def hessian(graph: Graph, *, at=None, mode: str = "fwd-rev", vector=None,
     hvp = None
     if v is not None:
         program = programs.get("reverse") or _program(graph, wrt, "reverse", programs)
-        hvp = _hvp(program, names, point, v, results.get("fwd-rev"))
+        hvp = hvp_sweep(program, names, point, v, results.get("fwd-rev"))
     if point is None:
         results, value, check = formulas_as_text(graph, names, results, value, run_check,
                                                  limits.check_timeout)
@@ -254,7 +254,7 @@ def _values(program: Graph, point):
     return symbolic_values(program), symbolic()
 
 
-def _pairing(name, graph, wrt, names, point, programs) -> Pairing:
+def pairing_of(name, graph, wrt, names, point, programs) -> Pairing:
     first, second = PAIRINGS[name]
     program = _program(graph, wrt, first, programs)
     values, backend = _values(program, point)
@@ -270,7 +270,7 @@ def run_pairing(name: str, graph: Graph, point: dict[str, float]) -> Pairing:
     """One pairing at a point from scratch (its gradient program built anew, nothing
     shared): what ``compare --order 2`` and ``scale --order 2`` count and time."""
     names = _one_output(graph)
-    return _pairing(name, graph, input_ids(graph, names), names, point, {})
+    return pairing_of(name, graph, input_ids(graph, names), names, point, {})
 
 
 def _inputs_of(program: Graph, names: list[str]) -> list[int]:
@@ -374,8 +374,8 @@ def _renamed(error: InputError) -> InputError:
                       column=None if error.column is None else error.column + 4)
 
 
-def _hvp(program: Graph, names: list[str], point, vector: dict[str, float],
-         formed: Pairing | None) -> Hvp:
+def hvp_sweep(program: Graph, names: list[str], point, vector: dict[str, float],
+              formed: Pairing | None) -> Hvp:
     """H v: forward mode on the gradient program, every input seeded by its component of v
     at once: one sweep. Compared with H v from a formed H and with high-precision central
     differences of the gradient (the program's outputs) along v."""

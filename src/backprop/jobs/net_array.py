@@ -159,8 +159,8 @@ def run_array(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
     gradients, seconds, refused = run_modes(modes, run)
     runs = {name: ModeRun(name, counted.counts(name, peaks[name]), seconds.get(name),
                           ran=name not in refused) for name in modes}
-    groups = _groups_array(net)
-    named_gradients = {name: _spread(anet, net, groups, grads, name)
+    groups = layer_groups(net)
+    named_gradients = {name: spread_gradients(anet, net, groups, grads, name)
                        for name, grads in gradients.items()}
     loss = float(values[anet.loss])
     report = NetReport(spec, "array", reason,
@@ -177,8 +177,8 @@ def run_array(spec: Spec, modes, reason: str, run_check: bool, max_paths: int,
     return report
 
 
-def _spread(anet: ArrayNet, net: Resolved, groups: list[LayerGradient], grads, mode: str) \
-        -> dict[str, float]:
+def spread_gradients(anet: ArrayNet, net: Resolved, groups: list[LayerGradient], grads,
+                     mode: str) -> dict[str, float]:
     """One mode's param-node gradients into the groups' flat entries (in the spec's layout);
     returns the named parameters' gradients (a tied name sums its entries)."""
     import numpy as np
@@ -198,9 +198,9 @@ def _spread(anet: ArrayNet, net: Resolved, groups: list[LayerGradient], grads, m
         group.gradients[mode] = flat if group.mask is None else flat[group.mask]
     return named
 
-def _groups_array(net: Resolved) -> list[LayerGradient]:
-    """Like _groups, with numpy values and a mask of the unnamed entries (no per-entry loop
-    unless some entries are named)."""
+def layer_groups(net: Resolved) -> list[LayerGradient]:
+    """Like the scalar engine's groups, with numpy values and a mask of the unnamed
+    entries (no per-entry loop unless some entries are named)."""
     import numpy as np
 
     groups = []

@@ -120,13 +120,13 @@ def scalar_hvp(graph, point: dict, names: list[str], v, direction: str,
     import numpy as np
 
     from backprop.jobs.common import input_ids
-    from backprop.jobs.hessian import _hvp, _pairing
+    from backprop.jobs.hessian import hvp_sweep, pairing_of
 
     order = list(graph.input_names)
     programs: dict = {}
-    formed = _pairing("fwd-rev", graph, input_ids(graph, order), order, point, programs)
+    formed = pairing_of("fwd-rev", graph, input_ids(graph, order), order, point, programs)
     vector = dict(zip(names, (float(x) for x in v)))
-    found = _hvp(programs["reverse"], order, point, vector, formed)
+    found = hvp_sweep(programs["reverse"], order, point, vector, formed)
     to_canonical = [order.index(n) for n in names]
 
     def pick(row):
@@ -152,7 +152,7 @@ def array_hvp(anet, net, values: list, aux: dict, v, direction: str) -> NetHvp:
     import numpy as np
 
     from backprop.engine import arrays
-    from backprop.jobs.net_array import _groups_array, _spread
+    from backprop.jobs.net_array import layer_groups, spread_gradients
 
     local = arrays.linearize(anet.nodes, values)
     along = gather(anet, net, v)
@@ -160,8 +160,8 @@ def array_hvp(anet, net, values: list, aux: dict, v, direction: str) -> NetHvp:
                                           anet.loss, along)
 
     def flat(grads) -> Any:
-        groups = _groups_array(net)
-        named = _spread(anet, net, groups, grads, "hvp")
+        groups = layer_groups(net)
+        named = spread_gradients(anet, net, groups, grads, "hvp")
         return np.concatenate([np.array(list(named.values()), dtype=float),
                                *(np.asarray(g.gradients["hvp"], dtype=float)
                                  for g in groups)])
@@ -190,13 +190,13 @@ def gather(anet, net, v) -> dict[int, Any]:
     (weights inputs × units); a named parameter moves every entry that uses it."""
     import numpy as np
 
-    from backprop.jobs.net_array import _groups_array
+    from backprop.jobs.net_array import layer_groups
 
     named = list(net.spec.params)
     at = dict(zip(named, v[:len(named)]))
     start = len(named)
     flats = {}
-    for group in _groups_array(net):
+    for group in layer_groups(net):
         flats[group.layer, group.kind] = (group, v[start:start + len(group.names)])
         start += len(group.names)
     along = {}
