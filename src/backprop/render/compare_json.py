@@ -98,7 +98,7 @@ def _pairing_document(cost, relative_operations=None, relative_time=None) -> dic
 
 
 def pairings_document(comparison) -> dict:
-    """``compare --order 2 --json`` (docs/hessian.md, "Comparing the pairings")."""
+    """``compare --order 2 --json`` (docs/second-order.md, "Comparing the pairings")."""
     c = comparison
     return {
         **_head("compare", c),
