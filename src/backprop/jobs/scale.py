@@ -197,13 +197,8 @@ class PairingSizeRow:
 
 
 @dataclass(frozen=True)
-class PairingScaleResult:
-    family: Family
-    sizes: list[int]
-    rows: list[PairingSizeRow]
-    limits: Limits
-    seed: int
-    fits: dict[str, dict[str, Fit]] = field(default_factory=dict)  # pairing -> quantity -> fit
+class PairingScaleResult(ScaleResult):
+    """A ScaleResult whose rows are PairingSizeRows and whose fits are per pairing."""
 
 
 def check_grows_inputs(family: Family) -> None:
