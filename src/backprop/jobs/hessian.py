@@ -218,9 +218,23 @@ def over_limit(graph: Graph, pairing: str, limits: Limits) -> str:
         return (f"{pairing}: its gradient program may have up to {nodes:,} nodes "
                 f"(limit --max-nodes {limits.max_nodes:,})")
     work = 3 * 2 * nodes * n  # n sweeps, two edges a node at most, 3 operations an edge
+    if work <= limits.max_ops:
+        return ""
+    # The coarse bound is over: build the program (within --max-nodes, linear) and count
+    # its second sweep exactly where a dynamic program can (forward mode's estimate),
+    # else bound it by the program's own edges; still before any second sweep runs.
+    program = _program(graph, list(graph.inputs), first, {})
+    second = PAIRINGS[pairing][1]
+    inputs = [i for i, node in enumerate(program.nodes) if node.op == "input"]
+    if second == "forward":
+        from backprop.engine.modes.forward import estimate
+
+        work, exact = estimate(program, inputs).arithmetic, True
+    else:
+        work, exact = 3 * program.edge_count * len(program.outputs), False
     if work > limits.max_ops:
-        return (f"{pairing}: its second sweep may take up to {work:,} operations "
-                f"(limit --max-ops {limits.max_ops:,})")
+        return (f"{pairing}: its second sweep {'takes' if exact else 'may take up to'} "
+                f"{work:,} operations (limit --max-ops {limits.max_ops:,})")
     return ""
 
 
