@@ -246,13 +246,6 @@ def render_error(console: Console, error) -> None:
     """One line, ``backprop: error: <what>``, then the caret and the hint where known."""
     where = f"line {error.line}, column {error.column + 1}: " if error.line else ""
     console.print(f"backprop: error: {escape(where + error.message)}")
-    for more in getattr(error, "more", ()):  # further problems (a spec's validation)
-        console.print(f"backprop: error: {escape(more)}")
-    if error.source is not None and error.column is not None:
-        source, column = error.source, error.column
-        if column > 60:  # keep the caret on screen in a long line
-            source, column = "..." + source[column - 40:], 43
-        console.print("  " + escape(source[:column + 40]))
-        console.print("  " + " " * column + "^")
-    if error.hint:
-        console.print(f"  hint: {escape(error.hint)}")
+    more = len(getattr(error, "more", ()))
+    for k, line in enumerate(error.detail_lines()):
+        console.print(f"backprop: error: {escape(line)}" if k < more else escape(line))
