@@ -24,8 +24,9 @@ from typing import Any, Callable, Mapping, Sequence
 from backprop.errors import BackpropError, InputError, NonFiniteError
 from backprop.limits import Limits
 
-__all__ = ["grad", "compare", "paths", "hessian", "net", "graph", "GradResult",
-           "CompareResult", "PathsResult", "HessianResult", "NetResult", "GraphResult"]
+__all__ = ["grad", "compare", "paths", "hessian", "net", "check_claims", "graph",
+           "GradResult", "CompareResult", "PathsResult", "HessianResult", "NetResult", "CheckResult",
+           "GraphResult"]
 
 Expression = str | Sequence[str]
 Point = Mapping[str, float] | str | None
@@ -156,6 +157,25 @@ class NetResult(Result):
 
 
 @dataclass(frozen=True)
+class CheckResult(Result):
+    """``backprop check``: each claim of a claims file, right or wrong, and how it was
+    decided (docs/check.md)."""
+
+    passed: int
+    failed: int
+
+    def to_dict(self) -> dict:
+        from backprop.render.claims_view import claims_document
+
+        return claims_document(self.report)
+
+    def _repr_markdown_(self) -> str:
+        from backprop.render.claims_view import claims_markdown
+
+        return claims_markdown(self.report)
+
+
+@dataclass(frozen=True)
 class GraphResult(Result):
     """``backprop graph``: the computational graph; in Jupyter, drawn (SVG via Graphviz
     when it is installed, else a Mermaid block)."""
@@ -271,6 +291,15 @@ def net(spec: str | Mapping[str, Any], *, mode: str = "reverse", wrt: Names = No
                                   run_check=check, limits=limits, strict=strict, text=text))
     _raise_strict(report)
     return NetResult(report, report.loss, report.check)
+
+
+def check_claims(cases: str, *, limits: Limits | None = None) -> CheckResult:
+    """``backprop check``: a YAML or CSV file of claimed gradients and derivative formulas,
+    each checked (named check_claims: ``backprop.check`` is the package of the oracle)."""
+    from backprop.jobs.claims import check_claims as job
+
+    report = _run(lambda: job(str(cases), limits=limits or Limits()))
+    return CheckResult(report, report.passed, report.failed)
 
 
 def graph(expr: Expression, *, at: Point = None, program: bool = False,

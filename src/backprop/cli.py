@@ -32,7 +32,7 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
                                   WrtPaths, with_limits)
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
-from backprop.cli_options import Order  # noqa: E402
+from backprop.cli_options import ClaimsFormat, Order, OutFile  # noqa: E402
 from backprop.frontends.load import read_graph  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
@@ -422,6 +422,75 @@ def hessian_command(
     if report.hvp is not None and report.hvp.status == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
     _exit_for(report)
+
+
+CHECK_EPILOG = """\b
+Examples:
+  backprop check examples/exercises.yaml                 a table; exit 1 if a claim is wrong
+  backprop check examples/exercises.yaml --format junit -o report.xml   for CI test reports
+  backprop check examples/exercises.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"
+"""
+
+
+@app.command("check", epilog=CHECK_EPILOG)
+@with_limits("max_nodes", "max_depth", "max_bytes", "check_timeout")
+def check_command(
+    cases: str = typer.Argument(..., metavar="CASES",
+                                help="A YAML or CSV file of claims (docs/check.md); - reads "
+                                     "YAML from standard input."),
+    json_out: JsonOut = False,
+    out_format: ClaimsFormat = None,
+    output: OutFile = None,
+    **limits,
+) -> None:
+    """Check claimed gradients and derivative formulas (an exercise sheet, a derivation in
+    CI): each against backprop's gradient, formulas also symbolically. Exit 1 if one is
+    wrong, 2 on a bad file."""
+    from backprop.jobs.claims import check_claims
+    from backprop.render import claims_view as view
+
+    fmt = (out_format or ("json" if json_out else "text")).strip().lower()
+    if fmt not in ("text", "json", "markdown", "junit"):
+        raise InputError(f"unknown format {out_format!r}",
+                         hint="formats: text, json, markdown, junit")
+    if json_out and fmt != "json":
+        raise InputError(f"--json and --format {fmt} ask for two formats", hint="give one")
+    if output is not None:
+        from backprop.outfile import check_writable
+
+        check_writable(output)
+    limits = Limits(**limits)
+    text = None
+    if cases == "-":
+        from backprop.frontends.load import read_expressions
+
+        cases, text = "<stdin>", read_expressions(["-"], [], limits.max_bytes)[0]
+    report = check_claims(cases, limits=limits, text=text)
+    if fmt == "text" and output is None:
+        from backprop.render.console import make_console
+
+        view.render_claims(report, make_console())
+    else:
+        from backprop.outfile import deliver
+        from backprop.render.json_doc import dumps
+
+        deliver({"json": lambda: dumps(view.claims_document(report)) + "\n",
+                 "markdown": lambda: view.claims_markdown(report),
+                 "junit": lambda: view.claims_junit(report),
+                 "text": lambda: _plain(view.render_claims, report)}[fmt](), output)
+    if report.failed:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _plain(view, result) -> str:
+    """A terminal view as plain text, for -o FILE."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    view(result, Console(file=buffer, width=100, color_system=None, highlight=False))
+    return buffer.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -132,6 +132,13 @@ Vector = Annotated[Optional[List[str]], typer.Option(
 Format = Annotated[Optional[str], typer.Option(
     "--format", help="text | json | markdown (a CI job summary); --json is json.")]
 NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the SymPy check.")]
+OutFile = Annotated[Optional[str], typer.Option(
+    "-o", "--output", help="Write to FILE instead of standard output.")]
+
+# -- check (claims files, docs/check.md) -----------------------------------------------------
+
+ClaimsFormat = Annotated[Optional[str], typer.Option(
+    "--format", help="text | json | markdown | junit (a CI test report); --json is json.")]
 
 # -- net --hvp / --hessian (issue 13, item 4) ----------------------------------------------
 
