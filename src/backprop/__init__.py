@@ -6,8 +6,9 @@
     -1.3072872417272239
 
 ``grad``, ``compare``, ``paths``, ``hessian``, ``net``, ``check_claims`` (``check``) and
-``graph`` run the same jobs as the commands of those names (docs/api.md). They load on first use, so ``import backprop``
-(and the command line's start-up) stays as light as the version string.
+``graph`` run the same jobs as the commands of those names (docs/api.md). They load on
+first use, so ``import backprop`` (and the command line's start-up) stays as light as the
+version string.
 """
 
 __version__ = "0.1.0"
