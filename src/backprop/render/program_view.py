@@ -46,6 +46,8 @@ def program_document(report) -> dict:
         return {"nodes": c.nodes, "ops": c.ops, "nonscalar": c.nonscalar}
 
     return {
+        "version": 1,
+        "command": "grad --program",
         "function": {"text": report.text, "inputs": list(report.graph.input_names),
                      "cost": cost(report.function_cost)},
         "mode": report.mode,
