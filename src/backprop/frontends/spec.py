@@ -72,9 +72,11 @@ def load_spec(path: str, *, max_bytes: int = Limits.max_bytes,
 
 def load_spec_graph(path: str, *, max_nodes: int, max_depth: int | None = None,
                     max_bytes: int = Limits.max_bytes, max_values: int = Limits.max_values,
-                    max_units: int = Limits.max_units) -> Graph:
-    """A spec file as a scalar Graph whose inputs are the parameters (with defaults)."""
-    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
+                    max_units: int = Limits.max_units, text: str | None = None) -> Graph:
+    """A spec file (or ``text``, named ``path``) as a scalar Graph whose inputs are the
+    parameters (with defaults)."""
+    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units,
+                     text=text)
     size = scalar_size(spec)
     if size > max_nodes:
         raise LimitError(f"{path}: the {spec.shape_text()} network's scalar graph would have "

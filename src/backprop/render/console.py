@@ -29,12 +29,13 @@ def new_table(title: str) -> Table:
                  pad_edge=False)
 
 
-def make_console(stderr: bool = False) -> Console:
-    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line.
+def make_console(stderr: bool = False, stream=None) -> Console:
+    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line;
+    ``stream`` (an -o file's text) is written as stdout is when it is not a terminal.
 
     No emoji codes: text such as "A:B:STEP" or a spec path must print as written, not as 🅱.
     Lines lose the trailing spaces that rich pads tables with."""
-    stream = sys.stderr if stderr else sys.stdout
+    stream = stream if stream is not None else sys.stderr if stderr else sys.stdout
     return Console(file=_NoTrailingSpaces(stream), highlight=False, soft_wrap=stderr,
                    emoji=False)
 
