@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 
-SHEET = str(ROOT / "examples" / "exercises.yaml")
+SHEET = str(ROOT / "examples" / "check" / "exercises.yaml")
 
 
 def _claims(tmp_path, text: str, name: str = "claims.yaml") -> str:

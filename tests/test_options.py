@@ -161,7 +161,7 @@ def test_json_is_format_json_and_bad_formats_are_refused(name, args, stdin):
 
 def test_o_is_checked_before_any_work(tmp_path):
     for args in (["grad", "x*y", "--at", "x=1,y=2"], ["net", "examples/xor.yaml"],
-                 ["check", "examples/exercises.yaml"]):
+                 ["check", "examples/check/exercises.yaml"]):
         out = run_cli(*args, "-o", str(tmp_path / "missing" / "dir" / "out.txt"))
         assert out.returncode == 2 and out.stdout == "", out.stderr
 

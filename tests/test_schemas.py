@@ -77,7 +77,7 @@ def test_the_api_documents_fit_too():
 
     schemas.validate(backprop.grad("x*y", at={"x": 1, "y": 2}).to_dict())
     schemas.validate(backprop.paths("x*y", at={"x": 1, "y": 2}).to_dict())
-    schemas.validate(backprop.check_claims(str(ROOT / "examples" / "exercises.yaml")).to_dict())
+    schemas.validate(backprop.check_claims(str(ROOT / "examples" / "check" / "exercises.yaml")).to_dict())
 
 
 def test_the_versioning_rule_is_stated():

@@ -456,9 +456,9 @@ def hessian_command(
 
 CHECK_EPILOG = """\b
 Examples:
-  backprop check examples/exercises.yaml                 a table; exit 1 if a claim is wrong
-  backprop check examples/exercises.yaml --format junit -o report.xml   for CI test reports
-  backprop check examples/exercises.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"
+  backprop check examples/check/exercises.yaml                 a table; exit 1 if a claim is wrong
+  backprop check examples/check/exercises.yaml --format junit -o report.xml   for CI test reports
+  backprop check examples/check/exercises.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"
 """
 
 
