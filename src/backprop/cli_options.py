@@ -148,3 +148,10 @@ Order = Annotated[int, typer.Option(
     "--order", click_type=COUNT,
     help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
          "fwd-fwd).")]
+
+# -- checkpointing reverse mode (issue 14, item 4; docs/checkpointing.md) ------------------
+
+Checkpoints = Annotated[Optional[int], typer.Option(
+    "--checkpoints", click_type=COUNT,
+    help="Also checkpoint reverse mode with C stored states (the inputs' included): "
+         "store-all, recompute-all, every-√n and binomial, each run (scale: C = 1..C).")]
