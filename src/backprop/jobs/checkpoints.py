@@ -73,11 +73,13 @@ def schedule_row(graph: Graph, point: dict, wrt: list[int], strategy: str, c: in
                  reference: list, chain: ck.Chain, limits: Limits) -> ScheduleRow:
     n = chain.n
     formula = ck.closed_form(strategy, n, c)
-    if _work(n, formula, chain) > limits.max_ops:
+    work = _work(n, formula, chain)
+    if work > limits.max_ops:
         return ScheduleRow(strategy, ck.LABELS[strategy], None, formula, formula,
                            None, None, None, ran=False,
-                           reason=f"{counted(formula, 'extra step')}, over --max-ops "
-                                  f"{fmt_count(limits.max_ops)}")
+                           reason=f"{counted(formula, 'extra step')}, {fmt_count(work)} "
+                                  f"operations with the sweeps and state copies, over "
+                                  f"--max-ops {fmt_count(limits.max_ops)}")
     run = ck.run_schedule(graph, point, wrt, strategy, c, chain)
     return ScheduleRow(strategy, ck.LABELS[strategy], run.peak_states, run.extra_steps,
                        formula, ck.closed_form("binomial", n, max(run.peak_states, 1)),

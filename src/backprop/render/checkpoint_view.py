@@ -131,6 +131,7 @@ def render_curve(result, console: Console) -> None:
         grid.caption = ("extra steps: forward steps after the primal pass (counted by "
                         "running; dim: over --max-ops, from the formula); bars: linear scale")
         grid.caption_justify = "left"
+        console.print()
         print_table(console, grid)
 
 
