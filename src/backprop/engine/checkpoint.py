@@ -22,8 +22,9 @@ state and the value at hand, each value counted once) are counted by running.
 more, minus the primal pass: ``t(n+1, C) - n``, where ``t(l, s) = r*l - beta(s+1, r-1)``,
 ``beta(s, r) = C(s+r, s)`` and r is the least with ``beta(s, r) >= l`` (Griewank 1992;
 Griewank and Walther, revolve, ACM TOMS 26(1), 2000). ``optimal_extra`` computes it again
-by a dynamic program over every split, and tests/test_checkpoint.py checks both against a
-search of every action sequence. The binomial schedule places its states by revolve's rule.
+by a dynamic program over every split; tests/test_checkpoint.py checks the program against
+a search of every action sequence (small n) and against the closed form. The binomial
+schedule places its states by revolve's rule.
 
 Nothing recurses: schedules are generated with an explicit stack.
 """
