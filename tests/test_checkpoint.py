@@ -100,6 +100,29 @@ def test_binomial_runs_reach_the_exhaustive_optimum_up_to_40_steps_and_5_states(
             assert run.adjoint_steps == n
 
 
+def test_binomial_schedules_stay_optimal_and_within_budget_up_to_80_steps_and_8_states():
+    """The actions alone (no graph): advances counted, states never over the budget."""
+    table = ck.optimal_extra(80, 8)
+    for n in range(1, 81):
+        for c in range(1, 9):
+            extra, stored, position = 0, set(), 0
+            for action in ck.actions("binomial", n, c):
+                if action[0] == "primal":
+                    stored = set(action[1])
+                elif action[0] == "restore":
+                    assert action[1] in stored
+                    position = action[1]
+                elif action[0] == "advance":
+                    extra += action[1] - position
+                    position = action[1]
+                elif action[0] == "store":
+                    stored.add(action[1])
+                elif action[0] == "free":
+                    stored.discard(action[1])
+                assert len(stored) <= c
+            assert extra == table[n][c], (n, c)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 12, 40, 150])
 def test_one_checkpoint_costs_n_times_n_minus_1_over_2(n):
     graph = FAMILIES["chain"].build(n)

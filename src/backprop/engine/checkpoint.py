@@ -96,11 +96,10 @@ def optimal_extra(n_max: int, c_max: int) -> list[list[int | None]]:
     R[l][s]: reverse l steps with x_0 stored, the end value at hand, s states: advance j,
     store, reverse the last l - j with s - 1, then the first j with s.
     B[l][s]: the same after a free primal pass that stored its states on the way."""
-    none = None
-    R = [[0] * (c_max + 1) for _ in range(n_max + 1)]
-    B = [[none] + [0] * c_max for _ in range(n_max + 1)]
+    R: list[list[int | None]] = [[0] * (c_max + 1) for _ in range(n_max + 1)]
+    B: list[list[int | None]] = [[None] + [0] * c_max for _ in range(n_max + 1)]
     for l in range(2, n_max + 1):
-        R[l][0] = none
+        R[l][0] = None  # x_0 must be stored
         for s in range(1, c_max + 1):
             R[l][s] = min(j + R[j][s] + R[l - j][s - 1] for j in range(1, l)
                           if R[l - j][s - 1] is not None)
@@ -113,7 +112,8 @@ def optimal_extra(n_max: int, c_max: int) -> list[list[int | None]]:
 
 def revolve_split(l: int, s: int) -> int:
     """Revolve's next state to store when reversing l steps from a stored x_0 with s states
-    (Griewank and Walther 2000, end of section 3): an advance of j steps, 1 <= j < l."""
+    (the rule of Griewank and Walther's revolve routine, 2000): an advance of j steps,
+    1 <= j < l. tests/test_checkpoint.py checks that it reaches the optimum."""
     r = repetitions(l, s)
     reach = beta(s, r)
     b1 = beta(s, r - 1)
