@@ -153,5 +153,6 @@ Order = Annotated[int, typer.Option(
 
 Checkpoints = Annotated[Optional[int], typer.Option(
     "--checkpoints", click_type=COUNT,
-    help="Also checkpoint reverse mode with C stored states (the inputs' included): "
-         "store-all, recompute-all, every-√n and binomial, each run (scale: C = 1..C).")]
+    help="Checkpoint reverse mode with C stored states (the inputs' included): "
+         "store-all, recompute-all, every-√n and binomial, each run (compare: a table "
+         "more; scale: instead, the memory-time curve for 1..C states).")]
