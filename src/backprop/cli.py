@@ -35,7 +35,7 @@ from backprop.cli_options import (Atol, Cases, Engine, Explain, Family, Full,  #
                                   HessianExplain, PathLimit, Rtol, Seed, Sizes, SpecPath,
                                   WrtParams)
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
-from backprop.cli_options import Order, OutFile  # noqa: E402
+from backprop.cli_options import Checkpoints, Order, OutFile  # noqa: E402
 from backprop.frontends.load import STDIN, read_graph  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
@@ -343,6 +343,7 @@ def compare_command(
     repeats: Repeats = 5,
     seed: Seed = 0,
     order: Order = 1,
+    checkpoints: Checkpoints = None,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
@@ -361,6 +362,12 @@ def compare_command(
         (pairings.compare_pairings, js.pairings_document, js.pairings_csv,
          view.render_pairings) if order == 2 else
         (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
+    if checkpoints is not None:  # docs/checkpointing.md
+        from backprop.jobs.checkpoints import compare_job
+        from backprop.render.checkpoint_view import compare_views
+
+        job = compare_job(graph, checkpoints, order, limits, job)
+        document, csv, render = compare_views(document, render)
     result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
     show(fmt, result, path=output, json=document, csv=csv, view=render)
 
@@ -389,6 +396,7 @@ def scale_command(
     repeats: Repeats = 3,
     seed: Seed = 0,
     order: Order = 1,
+    checkpoints: Checkpoints = None,
     **limits,
 ) -> None:
     """Build a graph family at several sizes: each mode's counts and time per size, the
@@ -406,6 +414,12 @@ def scale_command(
         (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
          view.render_scale_pairings) if order == 2 else
         (scale.scale, js.scale_document, js.scale_csv, view.render_scale))
+    if checkpoints is not None:  # the memory-time curve (docs/checkpointing.md)
+        from backprop.jobs.checkpoints import curve_job
+        from backprop.render import checkpoint_view as ck
+
+        job, document, csv, render = (curve_job(checkpoints, order), ck.curve_document,
+                                      ck.curve_csv, ck.render_curve)
     result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
     show(fmt, result, path=output, json=document, csv=csv, view=render)
 

@@ -193,3 +193,11 @@ Order = Annotated[int, typer.Option(
     "--order", click_type=COUNT,
     help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
          "fwd-fwd).")]
+
+# -- checkpointing reverse mode (issue 14, item 4; docs/checkpointing.md) ------------------
+
+Checkpoints = Annotated[Optional[int], typer.Option(
+    "--checkpoints", click_type=COUNT,
+    help="Checkpoint reverse mode with C stored states (the inputs' included): "
+         "store-all, recompute-all, every-√n and binomial, each run (compare: a table "
+         "more; scale: instead, the memory-time curve for 1..C states).")]
