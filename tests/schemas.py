@@ -13,7 +13,7 @@ from pathlib import Path
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 BY_COMMAND = {"grad": "grad", "grad --program": "program", "hessian": "hessian",
               "compare": "compare", "paths": "paths", "scale": "scale", "net": "net",
-              "check": "check"}
+              "check": "check", "scale --checkpoints": "checkpoint-curve"}
 
 
 @lru_cache(maxsize=None)

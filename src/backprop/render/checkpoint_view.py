@@ -137,7 +137,7 @@ def render_curve(result, console: Console) -> None:
 
 def curve_document(result) -> dict:
     family = result.family
-    return {"version": JSON_VERSION, "command": "scale", "family": family.name,
+    return {"version": JSON_VERSION, "command": "scale --checkpoints", "family": family.name,
             "description": family.summary, "size_name": family.size_name,
             "sizes": result.sizes, "budget": result.budget,
             "rows": [{"size": size.size, **checkpoint_document(size.table),
