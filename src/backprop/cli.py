@@ -33,6 +33,9 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
 from backprop.cli_options import Order  # noqa: E402
+from backprop.cli_options import PlotFile, PlotHere  # noqa: E402
+from backprop.render import plot  # noqa: E402  (cheap: rich and matplotlib only when drawn)
+from backprop.render.progress import progress_bar  # noqa: E402
 from backprop.frontends.load import read_graph  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
@@ -237,9 +240,10 @@ def net_command(
     limits = Limits(**limits)
     from backprop.jobs.net_hvp import request_for
 
-    report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
-                     limits=limits, strict=strict,
-                     hvp=request_for(hvp, hessian, vector, direction_seed))
+    with progress_bar("json" if json_out else "text", "net") as heard:
+        report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
+                         limits=limits, strict=strict, progress=heard,
+                         hvp=request_for(hvp, hessian, vector, direction_seed))
     from backprop.render.net_view import net_document, render_net
     from backprop.render.show import show
 
@@ -301,6 +305,7 @@ Examples:
   backprop compare "x*y" "x+y" "sin(x)" "x-y"       a 4x2 Jacobian: forward wins
   backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
   backprop compare "sin(2*x+y)" --csv               one CSV row per mode
+  backprop compare "sin(2*x+y)" --plot -o modes.svg bars: in the terminal, as SVG
 """
 
 
@@ -317,6 +322,8 @@ def compare_command(
     repeats: Repeats = 5,
     seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
     order: Order = 1,
+    plot_file: PlotFile = None,
+    plot_here: PlotHere = False,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
@@ -328,6 +335,7 @@ def compare_command(
 
     pairings.check_order(order, "compare")
     output = _one_format(json_out, csv_out)
+    plot.check_plot_request(plot_file, plot_here, output)  # before any work
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     job, document, csv, render = (
@@ -335,6 +343,7 @@ def compare_command(
          view.render_pairings) if order == 2 else
         (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
     result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
+    render = plot.deliver_plot(result, plot.compare_plot, plot_file, plot_here, render)
     show(output, result, document=document, csv=csv, view=render)
 
 
@@ -346,6 +355,7 @@ Examples:
   backprop scale layered --sizes 1:16               paths double per layer
   backprop scale wide --sizes 10:100:10             forward pays a sweep per input
   backprop scale mlp --sizes 1,2,4,8 --csv          CSV: one row per size and mode
+  backprop scale layered --sizes 1:16 -o growth.svg the plot as SVG (or .png)
   backprop scale decay --order 2 --max-ops 1e9      the Hessian's pairings as n grows
 """
 
@@ -362,6 +372,7 @@ def scale_command(
     repeats: Repeats = 3,
     seed: int = typer.Option(0, "--seed", help="Seed of the random point."),
     order: Order = 1,
+    plot_file: PlotFile = None,
     **limits,
 ) -> None:
     """Build a graph family at several sizes: each mode's counts and time per size, the
@@ -373,12 +384,15 @@ def scale_command(
 
     pairings.check_order(order, "scale")
     output = _one_format(json_out, csv_out)
+    plot.check_plot_request(plot_file, False, output)  # before any work
     limits = Limits(**limits)
     job, document, csv, render = (
         (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
          view.render_scale_pairings) if order == 2 else
         (scale.scale, js.scale_document, js.scale_csv, view.render_scale))
-    result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
+    with progress_bar(output, f"scale {family}") as heard:
+        result = job(family, sizes, limits=limits, repeats=repeats, seed=seed, progress=heard)
+    render = plot.deliver_plot(result, plot.scale_plot, plot_file, False, render)
     show(output, result, document=document, csv=csv, view=render)
 
 

@@ -148,3 +148,11 @@ Order = Annotated[int, typer.Option(
     "--order", click_type=COUNT,
     help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
          "fwd-fwd).")]
+
+# -- plots (issue 14, item 7; docs/plots.md) ------------------------------------------------
+
+PlotFile = Annotated[Optional[str], typer.Option(
+    "-o", "--output", metavar="FILE",
+    help="Also draw the plot to FILE.svg or FILE.png (png needs backprop[plot]).")]
+PlotHere = Annotated[bool, typer.Option(
+    "--plot", help="Also draw each mode's operations as bars in the terminal view.")]
