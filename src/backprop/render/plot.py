@@ -130,6 +130,8 @@ def make_axis(label: str, values, *, log: bool | None = None, from_zero: bool = 
     if high - low <= 0:
         low, high = (low - 1, high + 1) if not from_zero else (0.0, max(high, 1.0))
     step = nice_step((high - low) / 5)
+    if all(isinstance(v, int) for v in shown):
+        step = max(step, 1)  # sizes and counts: whole ticks
     first = math.ceil(low / step) * step
     ticks = []
     k = 0
@@ -209,12 +211,12 @@ def check_plot_path(path: str) -> Path:
     PNG's matplotlib is installed; else an InputError (exit 2)."""
     from backprop.outfile import check_writable
 
-    suffix = Path(path).suffix.lower()
+    target = check_writable(path)  # a name, not a directory, in a writable place
+    suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"-o {path}: a plot is written as .svg or .png, not "
                          f"{suffix or 'a file without a suffix'}",
                          hint="write -o growth.svg or -o growth.png")
-    target = check_writable(path)
     if suffix == ".png":
         from backprop.render.plot_png import require_matplotlib
 

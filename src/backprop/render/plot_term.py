@@ -146,7 +146,8 @@ def _bars(plot: Plot, width: int) -> list[Text]:
     for series, number in zip(plot.series, numbers):
         line = Text(f"{series.name:>{label_width}} │")
         fraction = y.fraction(series.ys[0])
-        eighths = 0 if fraction is None else max(1, round(max(0.0, fraction) * area * 8))
+        eighths = 0 if not series.ys[0] or fraction is None else \
+            max(1, round(max(0.0, fraction) * area * 8))  # a positive value shows
         if series.estimated and series.estimated[0]:
             line.append("░" * -(-eighths // 8), style=series.color)
         else:
