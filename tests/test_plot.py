@@ -318,3 +318,20 @@ def test_progress_bar_on_a_terminal_stderr_never_on_stdout():
         "scale", "chain", "--sizes", "1:40", "--repeats", "1", "--json")
     assert code == 0 and terminal == b""
     json.loads(stdout)
+
+
+def test_estimated_points_are_hollow_and_still_exact(tmp_path):
+    """Over --max-paths path enumeration is estimated, not run: its count is still exact
+    (the closed form), drawn hollow in the SVG and as a capital mark in the terminal."""
+    target = tmp_path / "est.svg"
+    result = run_cli("scale", "layered", "--sizes", "1:14", "--max-paths", "5000",
+                     "--repeats", "1", "-o", str(target), env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    root = ET.parse(target).getroot()
+    group = next(g for g in root.iter(SVG + "g") if g.get("data-series") == "paths")
+    circles = list(group.iter(SVG + "circle"))
+    assert [int(c.get("data-value")) for c in circles] == \
+        [LAYERED_OPS["paths"](n) for n in range(1, 15)]
+    hollow = [c.get("fill") == "white" for c in circles]
+    assert hollow == [2**n > 5000 for n in range(1, 15)]  # 2^L paths against the limit
+    assert "P" in result.stdout and "capital marks: estimated, not run" in result.stdout

@@ -174,7 +174,8 @@ def scale_plot(result) -> Plot:
     for name, (color, marker) in zip(names, _series_style(names)):
         costs = [row.costs[name] for row in result.rows]
         series.append(Series(name, tuple(result.sizes), tuple(c.operations for c in costs),
-                             color, marker, tuple(not c.ran for c in costs)))
+                             color, marker,
+                             tuple(not c.ran and c.operations is not None for c in costs)))
     what = "total work" if pairings else "operations"
     y_values = [v for s in series for v in s.ys]
     x = make_axis(result.family.size_name, result.sizes)
@@ -195,7 +196,8 @@ def compare_plot(comparison) -> Plot:
     x = Axis("", False, -0.5, len(names) - 0.5, tuple((float(k), n) for k, n in
                                                       enumerate(names)))
     styles = _series_style(names)
-    series = tuple(Series(name, (float(k),), (value,), color, marker, (not cost.ran,))
+    series = tuple(Series(name, (float(k),), (value,), color, marker,
+                          (not cost.ran and value is not None,))
                    for k, (name, value, cost, (color, marker))
                    in enumerate(zip(names, values, costs, styles)))
     title = f"{what.capitalize()} per {'pairing' if what == 'total work' else 'mode'}"

@@ -28,10 +28,14 @@ def svg_text(plot: Plot) -> str:
         return round(TOP + (1 - fraction) * area_h, 2)
 
     x, y = plot.x, plot.y
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-           f'viewBox="0 0 {WIDTH} {HEIGHT}" {FONT}>',
+    per_row = min(3, len(plot.series)) or 1
+    legend_rows = 0 if plot.categories else -(-len(plot.series) // per_row)
+    note_at = TOP + area_h + 52 + 16 * legend_rows + 12
+    height = max(HEIGHT, note_at + 6)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+           f'viewBox="0 0 {WIDTH} {height}" {FONT}>',
            f"<title>{escape(plot.title)}</title>",
-           f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
+           f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
            f'<text x="{WIDTH / 2}" y="24" text-anchor="middle" font-size="15" '
            f'font-weight="bold">{escape(plot.title)}</text>']
     out.append('<g class="grid" stroke="#dddddd">')
@@ -88,7 +92,6 @@ def svg_text(plot: Plot) -> str:
         out.append("</g>")
     if not plot.categories:
         out.append('<g class="legend">')
-        per_row = min(3, len(plot.series))
         for k, (series, text) in enumerate(plot.legend()):
             at = LEFT + 10 + (k % per_row) * (area_w - 20) / per_row
             row = TOP + area_h + 52 + 16 * (k // per_row)
@@ -97,7 +100,7 @@ def svg_text(plot: Plot) -> str:
                        f'y="{row + 10}">{escape(text)}</text>')
         out.append("</g>")
     if plot.estimated:
-        out.append(f'<text x="{LEFT}" y="{HEIGHT - 4}" font-size="10" fill="#555555">'
+        out.append(f'<text x="{LEFT}" y="{note_at}" font-size="10" fill="#555555">'
                    f"{ESTIMATED_NOTE}</text>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
