@@ -168,8 +168,9 @@ def graph_command(
     expr: Expr = None,
     at: AtAnnotates = None,
     out_format: Optional[str] = typer.Option(
-        None, "--format", help="text | tree | dot | mermaid | svg | png (default: from the "
-                               "-o file's suffix, else text)."),
+        None, "--format", help="text | tree | dot | mermaid | svg | png | html (default: "
+                               "from the -o file's suffix, else text). html: a step-through "
+                               "page of the sweeps, needs --at."),
     output: Optional[str] = typer.Option(None, "-o", "--output",
                                          help="Write to FILE instead of standard output."),
     program: ProgramPicture = False,
