@@ -26,7 +26,7 @@ from backprop.render.picture_text import edge_text
 COLUMN_WIDTH, ROW_HEIGHT = 270, 74  # the picture's grid, in px
 NODE_WIDTH, NODE_HEIGHT = 160, 46
 MARGIN = 24
-LABEL_MAX = 24  # characters of a name or an edge label in the picture (the table has all)
+LABEL_MAX = 22  # characters of a name or an edge label in the picture (the table has all)
 
 
 def number(value: Any) -> str | None:

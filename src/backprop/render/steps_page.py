@@ -99,6 +99,9 @@ SCRIPT = r"""
            data.outputs[now.sweep] + ")" : ""));
       text("step-text", now.text);
       $("n" + now.node).classList.add("current");
+      if ($("n" + now.node).scrollIntoView) {
+        $("n" + now.node).scrollIntoView({block: "nearest", inline: "nearest"});
+      }
       rows[now.node].classList.add("current");
       if (now.edge !== null) {
         $(now.edge).classList.add("current");
