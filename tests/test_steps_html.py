@@ -32,6 +32,7 @@ CASES = [
     (["tanh(w*x + b) * 0.5 - log(1 + x*x)"], "w=0.7,x=-1.25,b=0.1"),
 ]
 IDS = ["reused-node", "seed004", "shared-square", "three-outputs", "neuron"]
+STEP_KINDS = ("value", "seed", "adjoint", "tangent", "result")  # --explain's, as the page's
 
 
 def page_of(tmp_path: Path, exprs: list[str], at: str, *extra: str) -> str:
@@ -126,60 +127,78 @@ def test_the_page_is_html5_self_contained_and_carries_the_jobs_data(tmp_path, ex
     job = graph_picture(parse(*exprs), at, "html")
     assert data == page_data(job)  # the page's JSON is the job's data, unchanged
     # and the job's numbers, written as the same floats
-    for shown, step in zip(data["steps"], job.steps.steps, strict=True):
-        for field in ("value", "partial", "carried", "contribution", "before", "after"):
-            number = getattr(step, field)
-            assert shown[field] == (None if number is None else repr(float(number)))
+    def text(number):
+        return None if number is None else repr(float(number))
+
+    for mode in ("reverse", "forward"):
+        shown_steps = data["values"] + data["modes"][mode]
+        job_steps = job.steps.values + job.steps.modes[mode]
+        for shown, step in zip(shown_steps, job_steps, strict=True):
+            for field in ("value", "before", "after"):
+                assert shown[field] == text(getattr(step, field))
+            for term, real in zip(shown["terms"], step.terms, strict=True):
+                for field in ("partial", "carried", "contribution"):
+                    assert term[field] == text(getattr(real, field))
 
 
 @pytest.mark.parametrize("exprs,at", CASES, ids=IDS)
 def test_every_running_sum_adds_up_to_the_printed_gradient(tmp_path, exprs, at):
     data = embedded(page_of(tmp_path, exprs, at))
-    doc = grad_json(exprs, at)
-    nodes = data["nodes"]
-    steps = data["steps"]
-    values = [s for s in steps if s["kind"] == "value"]
+    doc = grad_json(exprs, at, "--mode", "all")
+    nodes, values = data["nodes"], data["values"]
     assert [s["node"] for s in values] == list(range(len(nodes)))  # every node, in order
     for o, output in enumerate(doc["outputs"]):
         node = next(n for n in nodes if n["name"] == data["outputs"][o])
         assert node["value"] == values[node["id"]]["value"] == output["value"]
-    running: dict[int, str] = {}
-    sweep = None
-    for s in steps:
-        if s["kind"] == "value":
-            continue
-        if s["sweep"] != sweep:
-            running, sweep = {}, s["sweep"]
-        if s["kind"] == "seed":
-            assert s["after"] == "1.0"
-            running[s["node"]] = s["after"]
-        elif s["kind"] == "adjoint":
-            edge = next(e for e in data["edges"] if e["id"] == s["edge"])
-            assert edge["source"] == s["node"]  # the update flows into the edge's argument
-            assert s["carried"] == running[edge["target"]]  # the adjoint the edge carries
-            assert s["partial"] == edge["partial"]
-            assert float(s["contribution"]) == float(s["partial"]) * float(s["carried"])
-            assert s["before"] == running.get(s["node"])
-            expected = float(s["contribution"]) if s["before"] is None else \
-                float(s["before"]) + float(s["contribution"])
-            assert float(s["after"]) == expected
-            running[s["node"]] = s["after"]
-        else:
-            assert s["kind"] == "result"
-            name = data["wrt"][s["wrt"]]
-            printed = doc["outputs"][s["sweep"]]["gradient"][name]["value"]
-            assert s["value"] == printed
-            assert s["value"] == running.get(s["node"], "0.0")
-            assert data["gradient"][s["sweep"]][s["wrt"]] == printed
+    edges = {e["id"]: e for e in data["edges"]}
+    for mode in ("reverse", "forward"):
+        printed = doc["modes"][mode]["jacobian"]  # the floats' text, as --json wrote them
+        assert data["gradients"][mode] == printed
+        running: dict[int, str] = {}
+        sweep = None
+        for s in data["modes"][mode]:
+            if s["sweep"] != sweep:
+                running, sweep = {}, s["sweep"]
+            if s["kind"] == "seed":
+                assert s["after"] == "1.0" and s["terms"] == []
+                running[s["node"]] = s["after"]
+            elif s["kind"] in ("adjoint", "tangent"):
+                assert s["kind"] == {"reverse": "adjoint", "forward": "tangent"}[mode]
+                assert s["before"] == running.get(s["node"])
+                total = None if s["before"] is None else float(s["before"])
+                for term in s["terms"]:
+                    edge = edges[term["edge"]]
+                    # reverse: the adjoint of the edge's node flows into its argument;
+                    # forward: the tangent of the argument flows into the edge's node
+                    into, carrier = (edge["source"], edge["target"]) if mode == "reverse" \
+                        else (edge["target"], edge["source"])
+                    assert into == s["node"] and term["carried"] == running[carrier]
+                    assert term["partial"] == edge["partial"]
+                    contribution = float(term["partial"]) * float(term["carried"])
+                    assert float(term["contribution"]) == contribution
+                    total = contribution if total is None else total + contribution
+                assert float(s["after"]) == total
+                running[s["node"]] = s["after"]
+            else:
+                assert s["kind"] == "result"
+                read_off = data["nodes"][s["node"]]["name"]
+                assert read_off == (data["wrt"][s["wrt"]] if mode == "reverse"
+                                    else data["outputs"][s["output"]])
+                assert s["value"] == printed[s["output"]][s["wrt"]]
+                assert s["value"] == running.get(s["node"], "0.0")
+    for o, output in enumerate(doc["outputs"]):  # the gradient grad --json prints
+        assert [output["gradient"][w]["value"] for w in doc["wrt"]] == \
+            data["gradients"]["reverse"][o]
     assert doc["check"]["status"] == "pass"  # the printed gradient agrees with SymPy
 
 
-def test_the_steps_say_what_explain_says(tmp_path):
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_the_steps_say_what_explain_says(tmp_path, mode):
     exprs, at = CASES[0]
     data = embedded(page_of(tmp_path, exprs, at))
-    explained = grad_json(exprs, at, "--explain")["explain"]["steps"]
-    want = [s["text"] for s in explained if s["kind"] in ("value", "seed", "adjoint", "result")]
-    assert [s["text"] for s in data["steps"]] == want
+    explained = grad_json(exprs, at, "--explain", "--mode", mode)["explain"]["steps"]
+    want = [s["text"] for s in explained if s["kind"] in STEP_KINDS]
+    assert [s["text"] for s in data["values"] + data["modes"][mode]] == want
 
 
 def test_the_format_comes_from_the_suffix_and_goes_to_a_pipe(tmp_path):
@@ -248,7 +267,7 @@ def test_names_that_look_like_markup_stay_text(tmp_path):
 
 def test_non_finite_numbers_are_written_as_text(tmp_path):
     data = embedded(page_of(tmp_path, ["log(x) + y"], "x=0,y=1"))
-    assert "-inf" in {s["value"] for s in data["steps"]}
+    assert "-inf" in {s["value"] for s in data["values"]}
 
 
 # --------------------------------------------------------------------------- the browser
@@ -293,18 +312,21 @@ const rows = {};
 document.querySelectorAll('#nodes tr[data-node]').forEach(tr => {
   rows[tr.getAttribute('data-node')] = {name: tr.querySelector('th').textContent,
     value: tr.querySelector('.value').textContent,
-    adjoint: tr.querySelector('.adjoint').textContent};
+    deriv: tr.querySelector('.deriv').textContent};
 });
 const grad = {};
 document.querySelectorAll('#gradient td[data-output]').forEach(td => {
   grad[td.getAttribute('data-output') + ':' + td.getAttribute('data-wrt')] = td.textContent;
 });
+const part = (li, c) => li.querySelector('.' + c).textContent;
 return {counter: q('#counter').textContent, text: q('#step-text').textContent,
   current: [...document.querySelectorAll('#graph .node.current')].map(g => g.id),
   edges: [...document.querySelectorAll('#graph .edge.current')].map(g => g.id),
   sum: q('#sum').hidden ? null : {before: q('#sum-before').textContent,
-    contribution: q('#sum-contribution').textContent, after: q('#sum-after').textContent,
-    partial: q('#sum-partial').textContent, carried: q('#sum-carried').textContent},
+    after: q('#sum-after').textContent, plus: q('#sum-plus').textContent,
+    terms: [...document.querySelectorAll('#sum-terms li')].map(li => ({
+      contribution: part(li, 'contribution'), carried: part(li, 'carried'),
+      partial: part(li, 'partial')}))},
   done: !q('#done').hidden, rows: rows, grad: grad};
 """
 
@@ -315,17 +337,20 @@ def _same(shown: str, number) -> bool:
     return shown == repr(float(number))
 
 
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.parametrize("exprs,at", CASES, ids=IDS)
-def test_clicking_through_every_step_in_a_browser(browser, tmp_path, exprs, at):
+def test_clicking_through_every_step_in_a_browser(browser, tmp_path, exprs, at, mode):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     page = tmp_path / "steps.html"
     page_of(tmp_path, exprs, at)
-    doc = grad_json(exprs, at, "--explain")
-    explained = [s for s in doc["explain"]["steps"]
-                 if s["kind"] in ("value", "seed", "adjoint", "result")]
+    doc = grad_json(exprs, at, "--explain", "--mode", mode)
+    explained = [s for s in doc["explain"]["steps"] if s["kind"] in STEP_KINDS]
+    graph_edges = {e["id"]: e for e in embedded(page.read_text(encoding="utf-8"))["edges"]}
     browser.get(page.as_uri())
+    if mode == "forward":
+        browser.find_element(By.CSS_SELECTOR, "#mode input[value=forward]").click()
     body = browser.find_element(By.TAG_NAME, "body")
     first = browser.execute_script(SNAPSHOT)
     total = len(explained)
@@ -341,30 +366,42 @@ def test_clicking_through_every_step_in_a_browser(browser, tmp_path, exprs, at):
         assert shot["text"] == said["text"]  # --explain's line
         assert len(shot["current"]) == 1
         node = shot["current"][0][1:]
-        assert shot["rows"][node]["name"] == said["node"]  # the node the step is about
+        row = shot["rows"][node]
         if said["kind"] == "value":
-            assert _same(shot["rows"][node]["value"], said["number"])
+            assert row["name"] == said["node"]  # the node the step is about
+            assert _same(row["value"], said["number"])
             assert shot["edges"] == [] and shot["sum"] is None
             continue
-        if said["kind"] == "seed":  # a new sweep: the adjoints start again
+        if said["kind"] == "seed":  # a new sweep: the adjoints (tangents) start again
             running = {}
-            assert _same(shot["rows"][node]["adjoint"], said["number"])
-            running[node] = shot["rows"][node]["adjoint"]
-        elif said["kind"] == "adjoint":
-            assert len(shot["edges"]) == 1
-            target = shot["edges"][0][1:].split("-")[0]
+            assert row["name"] == said["node"] and _same(row["deriv"], said["number"])
+            running[node] = row["deriv"]
+        elif said["kind"] in ("adjoint", "tangent"):
+            assert row["name"] == said["node"]
             s = shot["sum"]
-            assert _same(s["contribution"], said["number"])
-            assert s["carried"] == running[target]
-            assert float(s["contribution"]) == float(s["partial"]) * float(s["carried"])
-            before = running.get(node)
-            assert s["before"] == (before if before is not None else "(none yet)")
-            assert float(s["after"]) == float(s["contribution"]) + float(before or 0)
-            assert shot["rows"][node]["adjoint"] == s["after"]
+            for edge_id in shot["edges"]:  # the edges highlighted carry into this node
+                edge = graph_edges[edge_id]
+                assert str(edge["source" if mode == "reverse" else "target"]) == node
+            assert len(s["terms"]) == len(shot["edges"]) >= 1
+            total_sum = None if node not in running else float(running[node])
+            assert s["before"] == running.get(node, "(none yet)")
+            for term, edge_id in zip(s["terms"], shot["edges"]):
+                edge = graph_edges[edge_id]
+                carrier = edge["target"] if mode == "reverse" else edge["source"]
+                assert term["carried"] == running[str(carrier)]
+                contribution = float(term["partial"]) * float(term["carried"])
+                assert float(term["contribution"]) == contribution
+                total_sum = contribution if total_sum is None else total_sum + contribution
+            assert float(s["after"]) == total_sum and row["deriv"] == s["after"]
+            assert s["plus"] == "".join(f" + {t['contribution']}" for t in s["terms"])
+            if said["kind"] == "adjoint":  # this edge's contribution, as --explain's JSON
+                assert _same(s["terms"][0]["contribution"], said["number"])
+            else:  # the tangent, as --explain's JSON
+                assert _same(s["after"], said["number"])
             running[node] = s["after"]
         else:
             assert said["kind"] == "result"
-            assert _same(shot["rows"][node]["adjoint"] or "0.0", said["number"])
+            assert _same(row["deriv"] or "0.0", said["number"])
     last = browser.execute_script(SNAPSHOT)
     assert last["done"]
     assert browser.find_element(By.ID, "next").get_attribute("disabled") is not None
@@ -379,7 +416,8 @@ def test_clicking_through_every_step_in_a_browser(browser, tmp_path, exprs, at):
     body.send_keys(Keys.ARROW_LEFT)
     back = browser.execute_script(SNAPSHOT)
     assert back["counter"] == f"Step {total - 1} of {total}" and not back["done"]
-    assert browser.get_log("browser") == [] if hasattr(browser, "get_log") else True
+    assert [entry for entry in browser.get_log("browser")
+            if entry.get("level") == "SEVERE"] == []
 
 
 def test_the_picture_draws_every_node_and_edge(browser, tmp_path):

@@ -1,12 +1,13 @@
 """The steps of the step-through page (``graph --format html``), from the real sweeps.
 
 The page steps through the forward sweep (every node's value) and then reverse mode's
-adjoint updates, one sweep per output, ending at the gradient. Nothing here redoes the
-arithmetic: the values are ``evaluate``'s, and every adjoint update is an ``Edge`` event
-of the very sweep ``engine.modes.reverse`` runs (watched), with its partial, the adjoint
-it carried, the contribution and the running sum before and after. The words of each step
-are ``--explain``'s lines (``jobs.explain_steps.Narrator``), so the page and ``--explain``
-say the same thing. Formatting the numbers and drawing the page is
+adjoint updates, one sweep per output, or (chosen on the page) forward mode's tangents,
+one sweep per input, ending at the gradient. Nothing here redoes the arithmetic: the
+values are ``evaluate``'s, and every adjoint update or tangent term is an ``Edge`` event
+of the very sweep ``engine.modes.reverse`` / ``forward`` runs (watched), with its partial,
+the derivative it carried, the contribution and the running sum before and after. The
+words of each step are ``--explain``'s lines (``jobs.explain_steps.Narrator``), so the
+page and ``--explain`` say the same thing. Formatting the numbers and drawing the page is
 ``render/steps_html.py``.
 
 Limit: a page is written for graphs of up to ``STEPS_MAX_NODES`` nodes (a step per node
@@ -26,16 +27,29 @@ STEPS_MAX_NODES = EXPLAIN_MAX_NODES  # one step per node and edge, as --explain 
 
 
 @dataclass(frozen=True)
+class Term:
+    """A derivative carried across one edge, from ``node``'s argument ``slot``:
+    ``contribution = partial * carried`` (the adjoint of ``node`` in reverse mode, the
+    tangent of the argument in forward mode)."""
+
+    edge: tuple[int, int]
+    partial: Any
+    carried: Any
+    contribution: Any
+
+
+@dataclass(frozen=True)
 class PageStep:
     """One step of the page.
 
-    ``phase`` is "forward" (the values) or "reverse"; ``kind`` is value, seed, adjoint or
-    result; ``node`` the node the step is about (an adjoint update: the argument whose
-    adjoint grows); ``edge`` the edge ``(node, slot)`` an adjoint update crosses (from
-    ``node``'s argument ``slot`` into ``node``); ``sweep`` the output a reverse step belongs to;
-    ``text`` the step as ``--explain`` writes it. Numbers: ``value`` (a node's value, the
-    seed 1, or a result), and for an adjoint update ``partial * carried = contribution``,
-    added to the running sum ``before`` (None: the first contribution) to give ``after``.
+    ``phase`` is "values" (the forward sweep), "reverse" or "forward" (the mode); ``kind``
+    is value, seed, adjoint (reverse), tangent (forward) or result; ``node`` the node the
+    step is about: an adjoint update's argument, a tangent's node, a result's variable
+    (reverse) or output (forward); ``sweep`` counts the mode's sweeps (one per output in
+    reverse mode, per variable in forward mode); a result is d output_``output`` /
+    d wrt_``wrt``; ``text`` is the step as ``--explain`` writes it. Numbers: ``value`` (a
+    node's value, the seed 1, or a result); ``terms``, the edges' contributions, added one
+    after the other to the running sum ``before`` (None: nothing yet) to give ``after``.
     """
 
     phase: str
@@ -43,24 +57,24 @@ class PageStep:
     text: str
     node: int
     value: Any = None
-    edge: tuple[int, int] | None = None
     sweep: int | None = None
-    wrt: int | None = None  # a result step: the position of its variable in ``wrt``
-    partial: Any = None
-    carried: Any = None
-    contribution: Any = None
+    output: int | None = None
+    wrt: int | None = None
+    terms: tuple[Term, ...] = ()
     before: Any = None
     after: Any = None
 
 
 @dataclass(frozen=True)
 class StepThrough:
-    """Every step in order, and the gradient they end at: ``gradient[o][k]`` is
-    d output_o / d wrt_k, the Jacobian of the reverse sweep."""
+    """The forward sweep's steps (``values``), each mode's steps (``modes``: reverse and
+    forward), and the Jacobian each mode ends at: ``gradients[mode][o][k]`` is
+    d output_o / d wrt_k."""
 
-    steps: tuple[PageStep, ...]
+    values: tuple[PageStep, ...]
+    modes: dict[str, tuple[PageStep, ...]]
     wrt: tuple[int, ...]  # node ids of the variables, in the graph's input order
-    gradient: tuple[tuple[Any, ...], ...]
+    gradients: dict[str, tuple[tuple[Any, ...], ...]]
 
 
 def check_steppable(graph: Graph, point: Mapping[str, float] | None,
@@ -77,12 +91,10 @@ def check_steppable(graph: Graph, point: Mapping[str, float] | None,
 
 
 def step_through(graph: Graph, point: Mapping[str, float]) -> StepThrough:
-    """The forward sweep's values and reverse mode's adjoint updates at ``point``, with
-    respect to every input."""
+    """The forward sweep's values, reverse mode's adjoint updates and forward mode's
+    tangents at ``point``, with respect to every input."""
     from backprop.engine.backends import FLOAT
     from backprop.engine.evaluate import evaluate
-    from backprop.engine.modes import Seed
-    from backprop.engine.modes.reverse import reverse
     from backprop.jobs.explain_steps import Narrator
     from backprop.jobs.explain_text import PartialFormulas, names_and_precedence
 
@@ -91,44 +103,72 @@ def step_through(graph: Graph, point: Mapping[str, float]) -> StepThrough:
     names, precedence = names_and_precedence(graph)
     narrator = Narrator(graph, values, FLOAT, names, precedence,
                         PartialFormulas(graph, names, precedence), wrt, False)
-    steps = [PageStep("forward", "value", said.text, i, values[i])
-             for i, said in enumerate(narrator.forward_sweep())]
+    shown = tuple(PageStep("values", "value", said.text, i, values[i])
+                  for i, said in enumerate(narrator.forward_sweep()))
+    modes, gradients = {}, {}
+    for mode in ("reverse", "forward"):
+        steps, jacobian = _mode_steps(mode, graph, values, wrt, narrator)
+        modes[mode] = steps
+        gradients[mode] = tuple(tuple(row) for row in jacobian)
+    return StepThrough(shown, modes, tuple(wrt), gradients)
 
+
+def _mode_steps(mode: str, graph: Graph, values, wrt: list[int], narrator):
+    """One mode's steps: its sweep run here, watched, and ``--explain``'s line for each
+    step (the narrator's own watched run of the same sweep; its fan-in notes are not
+    steps)."""
+    from itertools import groupby
+
+    from backprop.engine.backends import FLOAT
+    from backprop.engine.modes import Seed
+    from backprop.engine.modes.forward import forward
+    from backprop.engine.modes.reverse import reverse
+
+    sweep_of = {"reverse": reverse, "forward": forward}[mode]
     events: list = []
-    jacobian = reverse(graph, values, wrt, FLOAT, watch=events.append).jacobian
-    # --explain's lines for the same sweep: a seed line per Seed, an update per Edge, then
-    # one result per variable and output (its fan-in notes are not steps)
-    lines = [said for said in narrator.reverse()[0] if said.kind != "note"]
-    said = iter(lines)
-    by_sweep: list[list] = [[] for _ in graph.outputs]
+    jacobian = sweep_of(graph, values, wrt, FLOAT, watch=events.append).jacobian
+    said = iter([line for line in getattr(narrator, mode)()[0] if line.kind != "note"])
+    starts = graph.outputs if mode == "reverse" else wrt  # a sweep per output / per variable
+    by_sweep: list[list] = [[] for _ in starts]
     for event in events:
         by_sweep[event.sweep].append(event)
-    for o, sweep in enumerate(by_sweep):  # an output no variable reaches has no events
-        for event in sweep:
-            line = next(said)
-            if isinstance(event, Seed):
-                _expect(line, "seed")
-                steps.append(PageStep("reverse", "seed", line.text, event.node, FLOAT.one,
-                                      sweep=o, after=FLOAT.one))
-                continue
-            _expect(line, "adjoint")
-            steps.append(PageStep("reverse", "adjoint", line.text, event.arg,
-                                  edge=(event.node, event.slot), sweep=o,
-                                  partial=event.partial, carried=event.carried,
-                                  contribution=event.contribution, before=event.before,
-                                  after=event.after))
-        for k, w in enumerate(wrt):
-            line = next(said)
-            _expect(line, "result")
-            steps.append(PageStep("reverse", "result", line.text, w, jacobian[o][k],
-                                  sweep=o, wrt=k))
+    steps: list[PageStep] = []
+    for n, sweep in enumerate(by_sweep):  # an output no variable reaches has no events
+        seeds = [event for event in sweep if isinstance(event, Seed)]
+        for event in seeds:
+            steps.append(PageStep(mode, "seed", _line(said, "seed"), event.node, FLOAT.one,
+                                  sweep=n, after=FLOAT.one))
+        edges = [event for event in sweep if not isinstance(event, Seed)]
+        # reverse mode: a step per edge; forward mode: a step per node, summing its edges
+        key = (lambda e: id(e)) if mode == "reverse" else (lambda e: e.node)
+        for _, group in groupby(edges, key=key):
+            group = list(group)
+            first, last = group[0], group[-1]
+            terms = tuple(Term((e.node, e.slot), e.partial, e.carried, e.contribution)
+                          for e in group)
+            receiver = first.arg if mode == "reverse" else first.node
+            steps.append(PageStep(mode, "adjoint" if mode == "reverse" else "tangent",
+                                  _line(said, "adjoint" if mode == "reverse" else "tangent"),
+                                  receiver, sweep=n, terms=terms, before=first.before,
+                                  after=last.after))
+        if mode == "reverse":
+            for k, w in enumerate(wrt):
+                steps.append(PageStep(mode, "result", _line(said, "result"), w,
+                                      jacobian[n][k], sweep=n, output=n, wrt=k))
+        else:
+            for o, out in enumerate(graph.outputs):
+                steps.append(PageStep(mode, "result", _line(said, "result"), out,
+                                      jacobian[o][n], sweep=n, output=o, wrt=n))
     if next(said, None) is not None:
         raise AssertionError("the explanation and the sweep disagree on the steps")
-    return StepThrough(tuple(steps), tuple(wrt),
-                       tuple(tuple(row) for row in jacobian))
+    return tuple(steps), jacobian
 
 
-def _expect(line, kind: str) -> None:
-    if line.kind != kind:  # the two walks of one sweep cannot differ: a bug if they do
+def _line(said, kind: str) -> str:
+    """The next line of the explanation, which must be a step of ``kind``: the two watched
+    runs of one sweep cannot differ (a bug if they do)."""
+    line = next(said)
+    if line.kind != kind:
         raise AssertionError(f"the explanation has a {line.kind} step where the sweep "
                              f"has a {kind}")
+    return line.text

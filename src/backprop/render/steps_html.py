@@ -2,10 +2,11 @@
 
 The page holds the graph drawn as inline SVG (a layered layout made here: inputs on the
 left, outputs on the right, one column per depth; no Graphviz needed), a table of every
-node's value and adjoint, the gradient, and buttons (and arrow keys) that step through
-``jobs.steps``' steps: the forward sweep's values, then every adjoint update of reverse
-mode, one sweep per output, ending at the gradient. Each step shows ``--explain``'s line,
-highlights its node and edge, and its running sum.
+node's value and adjoint (or tangent), the gradient, and buttons (and arrow keys) that
+step through ``jobs.steps``' steps: the forward sweep's values, then every adjoint update
+of reverse mode, one sweep per output (or, chosen on the page, every tangent of forward
+mode, one sweep per input), ending at the gradient. Each step shows ``--explain``'s line,
+highlights its node and edges, and its running sum.
 
 Formatting only: every number on the page is a number the Python side computed, written
 by ``render.numbers.fmt`` (the shortest text that reads back as the same float, as
@@ -38,6 +39,17 @@ def edge_id(target: int, slot: int) -> str:
     return f"e{target}-{slot}"
 
 
+def step_data(step) -> dict:
+    """A ``jobs.steps.PageStep`` as plain data, its numbers as ``--json`` writes them."""
+    return {"phase": step.phase, "kind": step.kind, "text": step.text, "node": step.node,
+            "sweep": step.sweep, "output": step.output, "wrt": step.wrt,
+            "value": number(step.value), "before": number(step.before),
+            "after": number(step.after), "edges": [edge_id(*t.edge) for t in step.terms],
+            "terms": [{"edge": edge_id(*t.edge), "partial": number(t.partial),
+                       "carried": number(t.carried), "contribution": number(t.contribution)}
+                      for t in step.terms]}
+
+
 def page_data(job: GraphPicture) -> dict:
     """Everything the page shows, as plain data (embedded in the page as JSON)."""
     graph, picture, steps = job.graph, job.picture, job.steps
@@ -56,13 +68,11 @@ def page_data(job: GraphPicture) -> dict:
         "nodes": [{"id": node.index, "name": node.name, "op": node.op, "kind": node.kind,
                    "value": number(node.value)} for node in picture.nodes],
         "edges": edges,
-        "steps": [{"phase": s.phase, "kind": s.kind, "text": s.text, "node": s.node,
-                   "edge": edge_id(*s.edge) if s.edge is not None else None,
-                   "sweep": s.sweep, "wrt": s.wrt, "value": number(s.value),
-                   "partial": number(s.partial), "carried": number(s.carried),
-                   "contribution": number(s.contribution), "before": number(s.before),
-                   "after": number(s.after)} for s in steps.steps],
-        "gradient": [[number(v) for v in row] for row in steps.gradient],
+        "values": [step_data(s) for s in steps.values],
+        "modes": {mode: [step_data(s) for s in mode_steps]
+                  for mode, mode_steps in steps.modes.items()},
+        "gradients": {mode: [[number(v) for v in row] for row in rows]
+                      for mode, rows in steps.gradients.items()},
     }
 
 
@@ -186,7 +196,7 @@ def to_html(job: GraphPicture) -> str:
     node_rows = "\n".join(
         f'<tr data-node="{n["id"]}"><th scope="row">{e(n["name"])}</th>'
         f'<td>{e({"input": "input", "const": "constant"}.get(n["op"], n["op"]))}</td>'
-        f'<td class="value num"></td><td class="adjoint num"></td></tr>'
+        f'<td class="value num"></td><td class="deriv num"></td></tr>'
         for n in data["nodes"])
     heads = "".join(f'<th scope="col">∂/∂{e(w)}</th>' for w in data["wrt"])
     grad_rows = "\n".join(
@@ -194,7 +204,7 @@ def to_html(job: GraphPicture) -> str:
             f'<td class="num" data-output="{o}" data-wrt="{k}"></td>'
             for k in range(len(data["wrt"]))) + "</tr>"
         for o, name in enumerate(data["outputs"]))
-    count = len(data["steps"])
+    count = len(data["values"]) + len(data["modes"]["reverse"])
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -206,10 +216,11 @@ def to_html(job: GraphPicture) -> str:
 <body>
 <header>
 <h1>{e(data["title"])}</h1>
-<p>The forward sweep computes every node's value; reverse mode then carries adjoints
-(adj[n] = ∂output/∂n) from the output back to the inputs, one edge at a time:
-adj[arg] += adj[node] × ∂node/∂arg. Step with the buttons or the arrow keys
-(← →, Home, End).</p>
+<p>The forward sweep computes every node's value. Then, in reverse mode, adjoints
+(adj[n] = ∂output/∂n) flow from the output back to the inputs, one edge at a time:
+adj[arg] += adj[node] × ∂node/∂arg; in forward mode, tangents (t_x[n] = ∂n/∂x) flow from
+one input onwards: t_x[node] = Σ t_x[arg] × ∂node/∂arg. Step with the buttons or the
+arrow keys (← →, Home, End).</p>
 </header>
 <main>
 <nav id="controls" aria-label="Steps">
@@ -218,23 +229,28 @@ adj[arg] += adj[node] × ∂node/∂arg. Step with the buttons or the arrow keys
 <button type="button" id="next" aria-label="Next step (right arrow)">Next ▶</button>
 <button type="button" id="last" aria-label="Last step (End)">Last »</button>
 <span id="counter" aria-live="polite">Step 0 of {count}</span>
+<fieldset id="mode"><legend>Derivatives by</legend>
+<label><input type="radio" name="mode" value="reverse" checked> reverse mode
+(adjoints, a sweep per output)</label>
+<label><input type="radio" name="mode" value="forward"> forward mode
+(tangents, a sweep per input)</label>
+</fieldset>
 </nav>
 <section id="now" aria-live="polite">
 <p id="phase">Press Next (or →) to start the forward sweep.</p>
 <p id="step-text"></p>
-<p id="sum" hidden>running sum <span id="sum-name"></span>:
-<span id="sum-before"></span> + <span id="sum-contribution"></span> =
-<span id="sum-after"></span>
-(contribution = <span id="sum-carried"></span> × <span id="sum-partial"></span>)</p>
+<div id="sum" hidden><p>running sum <span id="sum-name"></span>:
+<span id="sum-before"></span><span id="sum-plus"></span> = <span id="sum-after"></span></p>
+<ol id="sum-terms"></ol></div>
 <p id="done" hidden>✓ The steps end at the gradient that <code>backprop grad</code> prints.</p>
 </section>
 <div id="picture">{svg(job, data)}</div>
 <section id="tables">
 <table id="nodes">
-<caption>Every node: its value (forward sweep) and its adjoint
-(<span id="adj-of">reverse sweep</span>)</caption>
+<caption>Every node: its value (forward sweep) and its
+<span id="deriv-of">adjoint (reverse mode)</span></caption>
 <thead><tr><th scope="col">node</th><th scope="col">op</th><th scope="col">value</th>
-<th scope="col">adjoint</th></tr></thead>
+<th scope="col" id="deriv-head">adjoint</th></tr></thead>
 <tbody>
 {node_rows}
 </tbody>
