@@ -30,8 +30,9 @@ CASES = [
     (["a = x^2; sin(a) + cos(a)"], "x=0.5"),
     (["x*y", "x + y*exp(x)", "3"], "x=0.3,y=-1.7"),
     (["tanh(w*x + b) * 0.5 - log(1 + x*x)"], "w=0.7,x=-1.25,b=0.1"),
+    (["x"], "x=-0.25"),  # the output is the input: no edge at all
 ]
-IDS = ["reused-node", "seed004", "shared-square", "three-outputs", "neuron"]
+IDS = ["reused-node", "seed004", "shared-square", "three-outputs", "neuron", "identity"]
 STEP_KINDS = ("value", "seed", "adjoint", "tangent", "result")  # --explain's, as the page's
 
 
@@ -212,8 +213,6 @@ def test_the_format_comes_from_the_suffix_and_goes_to_a_pipe(tmp_path):
 
 def test_a_terminal_gets_an_error_not_a_page(tmp_path):
     """Standard output on a terminal: one line asking for -o, exit 2, nothing written."""
-    import pty  # noqa: F401 - POSIX only, as the command's users on a terminal
-
     leader, follower = os.openpty()
     try:
         proc = subprocess.run([backprop_executable(), "graph", "x*y", "--at", "x=1,y=2",
@@ -256,13 +255,49 @@ def test_bad_requests(tmp_path):
     assert run_cli("graph", "sin(x)", "--at", "x=1", "--format", "htm").returncode == 2
 
 
-def test_names_that_look_like_markup_stay_text(tmp_path):
+def test_names_that_look_like_markup_stay_text():
     """A label is text on the page, never markup, and the JSON cannot end its script."""
-    page = page_of(tmp_path, ["z = x*y; out = z + x"], "x=1,y=2")
-    assert "</script>" not in embedded(page)["title"]
+    from backprop.engine.graph import GraphBuilder
+    from backprop.jobs.picture import graph_picture
+    from backprop.render.steps_html import to_html
+
+    builder = GraphBuilder()
+    x = builder.input('w["a"]<1>&')
+    y = builder.input("b{0}|c\\d")
+    out = builder.apply("mul", builder.apply("tanh", x), y)
+    evil = '</script><script>alert(1)</script><b title="x">&amp;'
+    builder.label(out, evil)
+    graph = builder.build([out])
+    page = to_html(graph_picture(graph, "*=0.5", "html"))
     checker = Checker()
     checker.feed(page)
-    assert checker.stack == []
+    checker.close()
+    assert checker.stack == [] and checker.tags.count("script") == 2
+    assert "b" not in checker.tags and "<b title" not in page
+    data = embedded(page)
+    assert evil in {n["name"] for n in data["nodes"]}
+    assert 'w["a"]<1>&' in data["wrt"]
+
+
+def test_a_constant_needs_no_point_and_a_spec_brings_its_own(tmp_path):
+    out = tmp_path / "c.html"
+    assert run_cli("graph", "2*3", "--format", "html", "-o", str(out)).returncode == 0
+    data = embedded(out.read_text(encoding="utf-8"))
+    assert [s["value"] for s in data["values"]] == ["2.0", "3.0", "6.0"]
+    assert data["modes"] == {"reverse": [], "forward": []}
+
+    spec = "examples/seed004.yaml"
+    proc = run_cli("graph", spec, "--format", "html", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = embedded(out.read_text(encoding="utf-8"))
+    proc = run_cli("grad", spec, "--json", "--mode", "all")
+    printed = json.loads(proc.stdout, parse_float=str)["modes"]
+    for mode in ("reverse", "forward"):
+        assert data["gradients"][mode] == printed[mode]["jacobian"]
+        results = [s for s in data["modes"][mode] if s["kind"] == "result"]
+        assert {(s["output"], s["wrt"]): s["value"] for s in results} == {
+            (o, k): v for o, row in enumerate(printed[mode]["jacobian"])
+            for k, v in enumerate(row)}
 
 
 def test_non_finite_numbers_are_written_as_text(tmp_path):

@@ -214,6 +214,8 @@ def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str,
     if fmt == "html":  # the step-through page (jobs/steps.py)
         from backprop.jobs.steps import check_steppable, step_through
 
+        if point is None and not graph.inputs:
+            point = {}  # a constant expression: its numbers need no point
         check_steppable(graph, point)
         steps = step_through(graph, point)
     annotate = program_picture if program else build
