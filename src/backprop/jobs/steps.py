@@ -140,9 +140,9 @@ def _mode_steps(mode: str, graph: Graph, values, wrt: list[int], narrator):
                                   sweep=n, after=FLOAT.one))
         edges = [event for event in sweep if not isinstance(event, Seed)]
         # reverse mode: a step per edge; forward mode: a step per node, summing its edges
-        key = (lambda e: id(e)) if mode == "reverse" else (lambda e: e.node)
-        for _, group in groupby(edges, key=key):
-            group = list(group)
+        groups = [[edge] for edge in edges] if mode == "reverse" else \
+            [list(group) for _, group in groupby(edges, key=lambda edge: edge.node)]
+        for group in groups:
             first, last = group[0], group[-1]
             terms = tuple(Term((e.node, e.slot), e.partial, e.carried, e.contribution)
                           for e in group)
