@@ -188,8 +188,9 @@ def graph_command(
     exprs: Exprs = None,
     expr: Expr = None,
     at: AtAnnotates = None,
-    out_format: format_option("text", "tree", "dot", "mermaid", "svg", "png",
-                              note="default: from the -o file's suffix, else text") = None,
+    out_format: format_option("text", "tree", "dot", "mermaid", "svg", "png", "html",
+                              note="default: from the -o file's suffix, else text; html: a "
+                                   "step-through page of the sweeps, needs --at") = None,
     output: OutFile = None,
     program: ProgramPicture = False,
     **limits,

@@ -22,9 +22,10 @@ from typing import Any, Mapping
 from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph
 
-FORMATS = ("text", "tree", "dot", "mermaid", "svg", "png")
+FORMATS = ("text", "tree", "dot", "mermaid", "svg", "png", "html")
 SUFFIXES = {".txt": "text", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
-            ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
+            ".mermaid": "mermaid", ".svg": "svg", ".png": "png", ".html": "html",
+            ".htm": "html"}
 DRAW_MAX_NODES = 5_000  # svg/png through Graphviz
 EMBED_MAX_NODES = 50  # a picture inside a report (Markdown's Mermaid block)
 TREE_MAX_ROWS = 5_000
@@ -181,12 +182,14 @@ def check_drawable(graph: Graph, max_nodes: int = DRAW_MAX_NODES) -> None:
 @dataclass(frozen=True)
 class GraphPicture:
     """The ``graph`` job's result: the annotated picture, the tree's rows (for the tree
-    format), and the warnings about the point."""
+    format), the warnings about the point, and for the step-through page (html) the
+    sweeps' steps (``jobs.steps``)."""
 
     graph: Graph
     picture: Picture
     rows: list[TreeRow] | None
     warnings: list[str]
+    steps: Any = None  # a jobs.steps.StepThrough for --format html
 
 
 def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str,
@@ -205,11 +208,19 @@ def graph_picture(graph: Graph, at: list[str] | str | None, fmt: str,
         check_drawable(graph)  # the documented size limit first, then Graphviz
         find_dot()
     rows = tree_rows(graph) if fmt == "tree" else None
-    edges_labelled = fmt in ("dot", "mermaid", "svg", "png")  # only pictures need SymPy
+    edges_labelled = fmt in ("dot", "mermaid", "svg", "png", "html")  # pictures need SymPy
     point = parse_point(at, graph)
+    steps = None
+    if fmt == "html":  # the step-through page (jobs/steps.py)
+        from backprop.jobs.steps import check_steppable, step_through
+
+        if point is None and not graph.inputs:
+            point = {}  # a constant expression: its numbers need no point
+        check_steppable(graph, point)
+        steps = step_through(graph, point)
     annotate = program_picture if program else build
     return GraphPicture(graph, annotate(graph, point, formulas=None if edges_labelled else False),
-                        rows, point_warnings(point))
+                        rows, point_warnings(point), steps)
 
 
 def format_for(fmt: str | None, output: str | None) -> str:

@@ -8,6 +8,7 @@ lists fine.
 
 from __future__ import annotations
 
+from backprop.errors import InputError
 from backprop.engine.graph import Graph
 from backprop.engine.ops import OPS
 from backprop.jobs.picture import GraphPicture, Picture, PictureEdge, PictureNode, number_text
@@ -175,6 +176,9 @@ def show_graph(job: GraphPicture, fmt: str, output: str | None) -> None:
     ``fmt`` on stdout (the tree drawn by rich, in colour on a terminal) or in ``output``."""
     import sys
 
+    if fmt == "html" and output is None and sys.stdout.isatty():
+        raise InputError("html is a page for a browser and standard output is a terminal",
+                         hint="write it to a file: -o steps.html")
     for warning in job.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if fmt == "tree":
@@ -192,6 +196,10 @@ def show_graph(job: GraphPicture, fmt: str, output: str | None) -> None:
         data = to_dot(job.picture)
     elif fmt == "mermaid":
         data = to_mermaid(job.picture)
+    elif fmt == "html":
+        from backprop.render.steps_html import to_html
+
+        data = to_html(job)
     else:
         from backprop.graphviz import render_with_dot
 
