@@ -192,6 +192,11 @@ def symbolic():
                 return sympy.Piecewise((a, c.args[0][1]), (b, True))
             return sympy.Piecewise((a, sympy.Gt(c, 0)), (b, True))
 
+        def flat(function):
+            # floor and ceiling with the derivative 0 where it is defined (SymPy leaves
+            # Derivative(floor(x), x) unevaluated); they print as SymPy's own
+            return type(function.__name__, (function,), {"fdiff": lambda self, i=1: sympy.S.Zero})
+
         _symbolic = SimpleNamespace(
             name="sympy",
             one=1,
@@ -225,8 +230,8 @@ def symbolic():
             where=sym_where,
             atan2=sympy.atan2,
             hypot=lambda x, y: sympy.sqrt(x * x + y * y),
-            floor=sympy.floor,
-            ceil=sympy.ceiling,
+            floor=flat(sympy.floor),
+            ceil=flat(sympy.ceiling),
             erf=sympy.erf,
             log1p=lambda a: sympy.log(1 + a),
             expm1=lambda a: sympy.exp(a) - 1,

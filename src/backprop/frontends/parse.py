@@ -282,8 +282,9 @@ class _Parser:
                             raise self.fail(tok, f"{fn} takes {_arguments(signature)}, "
                                                  f"got {given + 1}",
                                             f"write {signature.usage}")
-                        args = operands[-(given + 1):]
-                        del operands[-(given + 1):]
+                        count = _on_stack(fn, given + 1)
+                        args = operands[-count:]
+                        del operands[-count:]
                         operands.append(self.build_call(open_tok, fn, args))
                 elif text == ",":
                     self.comma(tok, operators, operands)
@@ -327,22 +328,20 @@ class _Parser:
                             f"write {signature.usage}")
         while len(operators) > at + 1:
             self.reduce(operators.pop(), operands)
+        if _on_stack(fn, given + 2) < given + 2:  # fold as the arguments come, so that
+            right = operands.pop()               # max(a, b, c) is max(max(a, b), c) node
+            operands.append(self.node(open_tok, "max" if fn == "clip" else fn,  # for node
+                                      operands.pop(), right))
         operators[at] = ("call", fn, given + 1, open_tok)
 
     def build_call(self, tok: Token, name: str, args: list[int]) -> int:
         """The node of the call ``name(args)`` (its count already checked against
         ``call_signature``): one op, a left fold of a variadic op, or clip's two."""
-        if name == "clip":
-            x, lo, hi = args
-            return self.node(tok, "min", self.node(tok, "max", x, lo), hi)
+        if name == "clip":  # max(x, lo) was built at the second comma
+            return self.node(tok, "min", *args)
         if name == "where" and self.builder.node(args[0]).op not in COMPARISONS:
             raise self.fail(tok, "where's condition must be a comparison",
                             "write where(x > 0, a, b) with one of < <= > >=")
-        if name in VARIADIC:
-            node = args[0]
-            for arg in args[1:]:
-                node = self.node(tok, name, node, arg)
-            return node
         return self.node(tok, name, *args)
 
     def compare(self, tok: Token, operators: list[tuple], operands: list[int]) -> None:
@@ -394,6 +393,16 @@ class _Parser:
             raise self.fail(tok, f"{text!r} is used in its own definition",
                             "a name cannot refer to itself; give the new value a new name")
         return self.builder.input(text)
+
+
+def _on_stack(name: str, given: int) -> int:
+    """How many of a call's ``given`` arguments are still separate operands: a variadic
+    call folds each one after the second as it comes, clip folds max(x, lo) at once."""
+    if name in VARIADIC:
+        return min(given, 2)
+    if name == "clip":
+        return given if given < 3 else 2
+    return given
 
 
 def _arguments(signature: Call) -> str:
