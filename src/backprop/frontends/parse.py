@@ -297,7 +297,10 @@ class _Parser:
                         self.reduce(entry, operands)
                     return operands[-1]
                 elif text == "=":
+                    following = self.ahead
                     raise self.fail(tok, "unexpected '='",
+                                    f"did you mean {following.text}=?" if following.text in
+                                    ("<", ">") and following.adjacent else
                                     "assignments look like: name = expression")
                 elif text in ("==", "!="):
                     raise self.fail(tok, f"{text!r} is not a comparison of the language",
