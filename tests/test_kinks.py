@@ -20,7 +20,7 @@ from backprop.engine.modes.reverse import reverse
 from backprop.engine.program import gradient_program
 from backprop.frontends.parse import parse
 from conftest import run_cli
-from test_piecewise import pure_python
+from test_core import pure_python
 
 # expression, point, the op on the kink, left and right partials (per argument of that
 # node), the gradient every mode gives (the documented convention), per input

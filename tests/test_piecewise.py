@@ -5,7 +5,6 @@ them; the printer's text parses back to the same graph."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import struct
@@ -14,19 +13,16 @@ import mpmath
 import pytest
 import sympy
 
-from backprop.engine import evaluate as evaluate_module
 from backprop.engine.accel import CORE
 from backprop.engine.backends import FLOAT
 from backprop.engine.evaluate import evaluate
-from backprop.engine.modes import forward as forward_module
-from backprop.engine.modes import reverse as reverse_module
 from backprop.engine.modes.forward import forward
 from backprop.engine.modes.paths import paths
 from backprop.engine.modes.reverse import reverse
 from backprop.engine.ops import OPS
 from backprop.engine.printer import to_text
-from backprop.frontends import parse as parse_module
 from backprop.frontends.parse import parse
+from test_core import pure_python
 
 a, b, c = sympy.symbols("a b c", real=True)
 H = sympy.Heaviside
@@ -127,20 +123,6 @@ GRAPHS = [
 ]
 POINTS = [{"x": 0.31, "y": 1.7, "z": 0.45}, {"x": 1.3, "y": -0.6, "z": -0.35},
           {"x": 2.2, "y": 0.83, "z": 1.9}, {"x": -0.7, "y": 2.6, "z": 0.05}]
-
-
-@contextlib.contextmanager
-def pure_python():
-    """Every call site sees no compiled core (the reference engine)."""
-    modules = (parse_module, evaluate_module, reverse_module)
-    saved = [m.CORE for m in modules]
-    for m in modules:
-        m.CORE = None
-    try:
-        yield
-    finally:
-        for m, core in zip(modules, saved):
-            m.CORE = core
 
 
 def bits(x: float) -> bytes:
