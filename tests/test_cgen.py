@@ -46,7 +46,8 @@ def test_every_op_has_one_value_case_and_one_partials_case():
         value, partials = cases
         assert value.startswith("return ")
         assert partials.count("*pa = ") == 1
-        assert partials.count("*pb = ") == (op.arity == 2)
+        assert partials.count("*pb = ") == (op.arity >= 2)
+        assert partials.count("*pc = ") == (op.arity == 3)
 
 
 def test_core_c_writes_no_op_formula_by_hand():

@@ -38,7 +38,8 @@ def test_array_backend_gives_the_float_backends_numbers(name):
     A = array()
     a = np.array([0.3, -0.7, 0.0, 2.0, 0.55])
     b = np.array([1.7, 0.4, 2.5, 0.5, 3.0])
-    args = (a, b)[: op.arity]
+    c = np.array([-1.2, 0.9, 4.0, 0.5, -3.5])  # where's third argument
+    args = (a, b, c)[: op.arity]
     with np.errstate(all="ignore"):
         value = op.value(A, *args)
         partials = op.partials(A, value, *args)

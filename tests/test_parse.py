@@ -99,7 +99,20 @@ def test_layered_graph_text_grows_linearly():
     ("x; y", "only the last statement", 3, None),
     ("1e999999", "too large", 0, None),
     ("x[0]", "unexpected character '['", 1, None),
-    ("x < 1", "unexpected character '<'", 2, None),
+    ("x < 1", "only as the condition of where", 2, "where(x > 0, a, b)"),
+    ("x[0] < 1", "unexpected character '['", 1, None),
+    ("where(x, 1, 2)", "must be a comparison", 0, "where(x > 0, a, b)"),
+    ("max()", "needs 2 or more arguments", 4, "max(a, b, ...)"),
+    ("clip(x, 1)", "takes 3 arguments, got 2", 9, "clip(x, lo, hi)"),
+    ("clip(x, 1, 2, 3)", "takes 3 arguments", 12, "clip(x, lo, hi)"),
+    ("where(x > 0 > 1, 1, 2)", "do not chain", 12, None),
+    ("where((x > 0), 1, 2)", "only as the condition of where", 9, None),
+    ("where(1, x > 0, 2)", "only as the condition of where", 11, None),
+    ("sqrt(x > 0)", "only as the condition of where", 7, None),
+    ("where(x == 0, 1, 2)", "'==' is not a comparison", 8, "< <= > >="),
+    ("where(x != 0, 1, 2)", "'!=' is not a comparison", 8, None),
+    ("where(x >= 0, 1)", "takes 3 arguments, got 2", 15, None),
+    ("c = x < 1; c", "only as the condition of where", 6, None),
     ("α*2", "unexpected character", 0, "ASCII"),
     ("__x", "may not start with '__'", 0, None),
     ("sin x", "is a function", 0, "sin(...)"),
@@ -177,7 +190,7 @@ def test_the_hint_offers_every_function_and_gradient_program_primitives_parse():
     them, and a printed program reads back), so the hint for an unknown function lists them."""
     with pytest.raises(InputError) as caught:
         parse("foo(x)")
-    assert caught.value.hint == "functions: " + ", ".join(FUNCTIONS)
+    assert caught.value.hint == "functions: " + ", ".join(FUNCTIONS) + ", clip"
     assert {"sign", "step", "times"} <= set(FUNCTIONS)
     assert [n.op for n in parse("times(sign(x), step(y))").nodes if n.args] == \
         ["sign", "step", "times"]

@@ -49,6 +49,9 @@ def _mp_backend():
 
     from types import SimpleNamespace
 
+    def compare(test):
+        return _compare_numbers(nan, test)
+
     return SimpleNamespace(
         name="mpmath", one=mpmath.mpf(1), div=div, pow=pow_, log=log,
         exp=exp, sqrt=lambda a: mpmath.sqrt(a) if a >= 0 else nan,
@@ -61,10 +64,29 @@ def _mp_backend():
         relu=lambda a: a if a > 0 else (a if a != a else 0 * a),
         step=lambda a: mpmath.mpf(1) if a > 0 else (nan if a != a else mpmath.mpf(0)),
         times=lambda z, x: 0 * z if z == 0 else z * x,
+        pi=mpmath.pi,
+        max=lambda a, b: a if a >= b else b if b > a else nan,
+        min=lambda a, b: a if a <= b else b if b < a else nan,
+        lt=compare(lambda a, b: a < b), le=compare(lambda a, b: a <= b),
+        gt=compare(lambda a, b: a > b), ge=compare(lambda a, b: a >= b),
+        where=lambda c, a, b: a if c > 0 else b if c == 0 else nan,
+        atan2=mpmath.atan2, hypot=mpmath.hypot, floor=mpmath.floor, ceil=mpmath.ceil,
+        erf=mpmath.erf, expm1=lambda a: mpmath.expm1(a) if a < EXP_LIMIT else inf,
+        log1p=lambda a: mpmath.log1p(a) if a > -1 else (-inf if a == -1 else nan),
     )
 
 
-KINKS = ("abs", "relu")  # ops whose derivative at 0 is a convention, not a limit
+def _compare_numbers(nan, test):
+    """A comparison as the float backend makes it: 1, 0, or nan for nan."""
+    return lambda a, b: nan if a != a or b != b else (1 if test(a, b) else 0)
+
+
+def _kinked(op: str, B, here, args) -> bool:
+    """The node is on a kink of its op (the op table's kink set; where's condition)."""
+    from backprop.engine.ops import OPS
+
+    rule = OPS[op].kink
+    return rule is not None and rule(B, here, *args) is not None
 EXP_LIMIT = 10**8  # exp beyond this is out of any memory in high precision
 _STEPS = (1, -1, 0.5, -0.5)  # x + s*h: central differences at h and h/2
 
@@ -115,11 +137,15 @@ def differences(graph: Graph, names: list[str], point: dict) -> dict[tuple[int, 
                 if m0 is None and m1 is None:
                     continue
                 moved = [m0, m1]
-            else:
+            elif len(args) == 1:
                 m0 = get(args[0])
                 if m0 is None:
                     continue
                 moved = [m0]
+            else:
+                moved = [get(a) for a in args]
+                if not any(moved):
+                    continue
             node = nodes[i]
             if op in ("add", "sub", "neg"):
                 sign = (1, -1) if op == "sub" else (-1,) if op == "neg" else (1, 1)
@@ -141,7 +167,7 @@ def differences(graph: Graph, names: list[str], point: dict) -> dict[tuple[int, 
             base[i] = here
             out = {}
             for name in {n for m in moved if m for n in m}:
-                if op in KINKS and args[0] == 0:
+                if _kinked(op, B, here, args):
                     kinked.add(name)
                 rows = [m.get(name) if m else None for m in moved]
                 out[name] = [OPS[op].value(B, *(x + r[k] if r else x for x, r in

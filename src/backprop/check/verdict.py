@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from backprop.check.highprec import one_sided
 from backprop.check.notes import note
+from backprop.engine.kinks import KINKED, find_kinks
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,15 @@ def verdict(graph, point, entries, rtol, atol, method, checked) -> CheckResult:
     values = None
     worst = worst_abs = 0.0
     skipped, notes = 0, []
+    kinked = kinked_entries(graph, point)
     for o, name, ours, expected, by, defined in entries:
         label = f"d{graph.output_names[o] if len(graph.outputs) > 1 else 'f'}/d{name}"
         if not defined:
             skipped += 1
+            continue
+        kink = kinked.get((o, name))
+        if kink is not None and not close(ours, expected, rtol, atol):
+            notes.append(kink_note(graph, point, o, name, label, ours, expected, by, kink))
             continue
         if math.isfinite(expected) and not math.isfinite(ours):
             if values is None:
@@ -92,3 +98,43 @@ def verdict(graph, point, entries, rtol, atol, method, checked) -> CheckResult:
                        "is not), so they cannot be compared")
     status = "skipped" if reasons else "pass"
     return CheckResult(status, method, "; ".join(reasons), worst, checked, worst_abs, notes)
+
+
+def kinked_entries(graph, point) -> dict:
+    """(output, input name) -> the first node on a kink (engine/kinks.py) that lies between
+    them: there the derivative is a convention, which the reference may not share (SymPy's
+    Heaviside(0) is 1/2)."""
+    if point is None or not any(node.op in KINKED for node in graph.nodes):
+        return {}
+    from backprop.engine.evaluate import evaluate
+
+    kinks = find_kinks(graph, evaluate(graph, point))
+    found: dict = {}
+    position = dict(zip(graph.input_names, graph.inputs))
+    for kink in kinks[:20]:
+        behind = [False] * (kink.node + 1)  # the nodes the kink is computed from
+        behind[kink.node] = True
+        for i in range(kink.node, -1, -1):
+            if behind[i]:
+                for a in graph.nodes[i].args:
+                    behind[a] = True
+        ahead = graph.depends_on([kink.node])
+        for o, out in enumerate(graph.outputs):
+            if ahead[out]:
+                for name, i in position.items():
+                    if i <= kink.node and behind[i]:
+                        found.setdefault((o, name), kink)
+    return found
+
+
+def kink_note(graph, point, o, name, label, ours, expected, by, kink) -> dict:
+    """The note of an entry whose path crosses a kink and whose reference took another
+    convention: both numbers, the one-sided derivatives, no failure."""
+    sides = one_sided(graph, point, o, name)
+    left, right = (f"{side:.6g}" for side in sides)
+    text = (f"{label}: {kink.name} is on a kink ({kink.op} {kink.place}), where the "
+            f"derivative is a convention: ours {ours!r} is the documented one "
+            f"(docs/expressions.md), {by} gives {expected!r}; from the left it is {left}, "
+            f"from the right {right}")
+    return {"entry": label, "ours": ours, "met": "a kink", "node": kink.name, "kind": "kink",
+            "true": None, "by": by, "one_sided": list(sides), "text": text}

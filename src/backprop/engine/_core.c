@@ -118,6 +118,34 @@ static double f_tanh(double a) { return tanh(a); }
 static double f_abs(double a) { return fabs(a); }
 static double f_relu(double a) { return a > 0.0 ? a : (a != a ? a : 0.0); }
 
+/* comparisons as numbers (1.0, 0.0, nan for nan), and where's choice by one */
+static double f_lt(double a, double b) { return isnan(a) || isnan(b) ? Py_NAN : a < b; }
+static double f_le(double a, double b) { return isnan(a) || isnan(b) ? Py_NAN : a <= b; }
+static double f_gt(double a, double b) { return isnan(a) || isnan(b) ? Py_NAN : a > b; }
+static double f_ge(double a, double b) { return isnan(a) || isnan(b) ? Py_NAN : a >= b; }
+static double f_where(double c, double a, double b) { return c > 0.0 ? a : c == 0.0 ? b : Py_NAN; }
+static double f_max(double a, double b) { return a >= b ? a : b > a ? b : Py_NAN; }
+static double f_min(double a, double b) { return a <= b ? a : b < a ? b : Py_NAN; }
+static double f_atan2(double y, double x) { return atan2(y, x); }
+
+static double f_hypot(double x, double y) /* backends._hypot, step by step */
+{
+    double a = fabs(x), b = fabs(y), m = f_max(a, b), n = f_min(a, b);
+    double r = n < m ? n / m : n == m ? 1.0 : Py_NAN;
+    return m * sqrt(1.0 + r * r);
+}
+static double f_floor(double a) { return floor(a); }
+static double f_ceil(double a) { return ceil(a); }
+static double f_erf(double a) { return erf(a); }
+static double f_expm1(double a) { return guard(expm1(a), a, Py_HUGE_VAL); }
+
+static double f_log1p(double a)
+{
+    if (a == -1.0)
+        return -Py_HUGE_VAL;
+    return a < -1.0 ? Py_NAN : log1p(a);
+}
+
 /* ---- the op table: codes, names, arities, op_value and op_partials, from ops.py ------ */
 
 #include "_core_ops.h"
@@ -132,7 +160,7 @@ static int is_leaf(int code) { return code >= INPUT; }
 typedef struct {
     Py_ssize_t n;
     unsigned char *code;
-    Py_ssize_t *arg; /* two per node, -1 where absent */
+    Py_ssize_t *arg; /* MAX_ARITY per node, -1 where absent */
 } Flat;
 
 static void flat_free(Flat *g)
@@ -150,7 +178,7 @@ static int flat_read(PyObject *nodes, Flat *g)
         return 0;
     g->n = PyTuple_GET_SIZE(nodes);
     g->code = PyMem_Malloc(g->n ? g->n : 1);
-    g->arg = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (g->n ? g->n : 1));
+    g->arg = PyMem_Malloc(sizeof(Py_ssize_t) * MAX_ARITY * (g->n ? g->n : 1));
     if (!g->code || !g->arg) {
         flat_free(g);
         PyErr_NoMemory();
@@ -173,14 +201,15 @@ static int flat_read(PyObject *nodes, Flat *g)
         if (nargs != ARITY[code])
             goto refuse;
         g->code[i] = (unsigned char)code;
-        g->arg[2 * i] = g->arg[2 * i + 1] = -1;
+        for (k = 0; k < MAX_ARITY; k++)
+            g->arg[MAX_ARITY * i + k] = -1;
         for (k = 0; k < nargs; k++) {
             Py_ssize_t a = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, k));
             if (a == -1 && PyErr_Occurred())
                 goto refuse_or_error;
             if (a < 0 || a >= i) /* arguments come first: the graph's invariant */
                 goto refuse;
-            g->arg[2 * i + k] = a;
+            g->arg[MAX_ARITY * i + k] = a;
         }
     }
     return 1;
@@ -233,8 +262,9 @@ static PyObject *core_evaluate(PyObject *Py_UNUSED(self), PyObject *args)
             v[i] = PyFloat_AS_DOUBLE(item);
             Py_INCREF(item);
         } else {
-            Py_ssize_t a = g.arg[2 * i], b = g.arg[2 * i + 1];
-            v[i] = op_value(code, v[a], b >= 0 ? v[b] : 0.0);
+            const Py_ssize_t *arg = g.arg + MAX_ARITY * i;
+            v[i] = op_value(code, v[arg[0]], arg[1] >= 0 ? v[arg[1]] : 0.0,
+                            arg[2] >= 0 ? v[arg[2]] : 0.0);
             if (!(item = PyFloat_FromDouble(v[i])))
                 goto fail;
         }
@@ -265,7 +295,7 @@ static PyObject *core_reverse(PyObject *Py_UNUSED(self), PyObject *args)
     PyObject *jacobian = NULL, *result = NULL;
     Flat g;
     double *v = NULL, *adj = NULL;
-    unsigned char *active = NULL, *has = NULL;
+    unsigned char *active = NULL, *has = NULL, *quiet = NULL;
     Py_ssize_t *wrt_ids = NULL, nwrt, nout, i, k, o;
     long long partials = 0, adds = 0, peak = 0, primitive = 0;
     int ok;
@@ -288,8 +318,9 @@ static PyObject *core_reverse(PyObject *Py_UNUSED(self), PyObject *args)
     adj = PyMem_Malloc(sizeof(double) * (g.n ? g.n : 1));
     active = PyMem_Calloc(g.n ? g.n : 1, 1);
     has = PyMem_Malloc(g.n ? g.n : 1);
+    quiet = PyMem_Malloc(g.n ? g.n : 1);
     wrt_ids = PyMem_Malloc(sizeof(Py_ssize_t) * (nwrt ? nwrt : 1));
-    if (!v || !adj || !active || !has || !wrt_ids) {
+    if (!v || !adj || !active || !has || !quiet || !wrt_ids) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -313,7 +344,8 @@ static PyObject *core_reverse(PyObject *Py_UNUSED(self), PyObject *args)
     }
     for (i = 0; i < g.n; i++) /* graph.depends_on(wrt) */
         if (!active[i] && !is_leaf(g.code[i]))
-            active[i] = active[g.arg[2 * i]] || (g.arg[2 * i + 1] >= 0 && active[g.arg[2 * i + 1]]);
+            for (k = 0; k < MAX_ARITY && g.arg[MAX_ARITY * i + k] >= 0; k++)
+                active[i] = active[i] || active[g.arg[MAX_ARITY * i + k]];
     if (!(jacobian = PyList_New(nout)))
         goto fail;
     for (o = 0; o < nout; o++) {
@@ -326,34 +358,42 @@ static PyObject *core_reverse(PyObject *Py_UNUSED(self), PyObject *args)
         if (out < 0 || out >= g.n)
             goto refuse;
         memset(has, 0, out + 1);
+        memset(quiet, 0, out + 1);
         if (active[out]) {
             adj[out] = 1.0;
             has[out] = 1;
         }
         for (i = out; i >= 0; i--) {
-            double local[2] = {0.0, 0.0}, a;
-            int code = g.code[i];
+            double local[MAX_ARITY] = {0.0, 0.0, 0.0}, a;
+            const Py_ssize_t *args_i;
+            int code = g.code[i], selecting;
             if (!has[i])
                 continue;
             reached++;
             if (is_leaf(code))
                 continue;
             a = adj[i];
-            op_partials(code, v[i], v[g.arg[2 * i]],
-                        g.arg[2 * i + 1] >= 0 ? v[g.arg[2 * i + 1]] : 0.0, &local[0], &local[1]);
-            for (k = 0; k < 2; k++) {
-                Py_ssize_t arg = g.arg[2 * i + k];
+            args_i = g.arg + MAX_ARITY * i;
+            op_partials(code, v[i], v[args_i[0]], args_i[1] >= 0 ? v[args_i[1]] : 0.0,
+                        args_i[2] >= 0 ? v[args_i[2]] : 0.0, &local[0], &local[1], &local[2]);
+            selecting = SELECTS[code];
+            for (k = 0; k < MAX_ARITY; k++) {
+                Py_ssize_t arg = args_i[k];
                 double contribution;
                 if (arg < 0 || !active[arg])
                     continue;
                 partials++;
-                contribution = local[k] * a;
+                /* an untaken branch is an exact zero (evaluate.py): times() as FLOAT's */
+                contribution = selecting ? f_times(local[k], a)
+                             : quiet[i] ? f_times(a, local[k]) : local[k] * a;
                 if (!has[arg]) {
                     adj[arg] = contribution;
                     has[arg] = 1;
+                    quiet[arg] = selecting || quiet[i];
                 } else {
                     adj[arg] = adj[arg] + contribution;
                     adds++;
+                    quiet[arg] = quiet[arg] && (selecting || quiet[i]);
                 }
             }
         }
@@ -384,6 +424,7 @@ done:
     PyMem_Free(adj);
     PyMem_Free(active);
     PyMem_Free(has);
+    PyMem_Free(quiet);
     PyMem_Free(wrt_ids);
     Py_XDECREF(jacobian);
     Py_XDECREF(wrt);

@@ -71,6 +71,51 @@ def _sign(a):
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
 
 
+def _compare(test):
+    """A comparison as a number: 1.0 true, 0.0 false, nan when an operand is nan."""
+
+    def compare(a, b):
+        if a != a or b != b:
+            return NAN
+        return 1.0 if test(a, b) else 0.0
+
+    return compare
+
+
+def _where(c, a, b):
+    """a where the condition c (a comparison's 1.0 or 0.0) holds, b where not, nan for nan."""
+    return a if c > 0 else b if c == 0 else NAN
+
+
+def _max(a, b):
+    return a if a >= b else b if b > a else NAN  # a tie gives a; nan gives nan
+
+
+def _min(a, b):
+    return a if a <= b else b if b < a else NAN
+
+
+def _hypot(x, y):
+    """sqrt(x^2 + y^2) without overflow or underflow: m * sqrt(1 + (n/m)^2) with
+    m = max(|x|, |y|), n = min(|x|, |y|); n/m is 1 where n = m (the origin, inf and inf).
+    Written out (not math.hypot) so that the compiled core's f_hypot gives the same bits."""
+    a, b = abs(x), abs(y)
+    m, n = _max(a, b), _min(a, b)
+    r = n / m if n < m else 1.0 if n == m else NAN
+    return m * math.sqrt(1.0 + r * r)
+
+
+def _whole(fn):
+    """floor or ceil as C computes it: a float with a's sign (ceil(-0.5) is -0.0); inf
+    and nan stay themselves (math raises on them)."""
+
+    def whole(a):
+        return math.copysign(float(fn(a)), a) if math.isfinite(a) else a
+
+    whole.__name__ = fn.__name__
+    return whole
+
+
 FLOAT = SimpleNamespace(
     name="float",
     one=1.0,  # the seed of a sweep: a float, so that every derivative stays a float
@@ -95,6 +140,21 @@ FLOAT = SimpleNamespace(
     step=lambda a: 1.0 if a > 0 else (NAN if a != a else 0.0),
     # z * x where a zero factor z is an exact zero: 0 * inf is 0 (d(x^0)/dx at x = 0)
     times=lambda z, x: 0.0 if z == 0 else z * x,
+    pi=math.pi,
+    max=_max,
+    min=_min,
+    lt=_compare(lambda a, b: a < b),
+    le=_compare(lambda a, b: a <= b),
+    gt=_compare(lambda a, b: a > b),
+    ge=_compare(lambda a, b: a >= b),
+    where=_where,
+    atan2=math.atan2,  # IEEE: atan2 never raises
+    hypot=_hypot,
+    floor=_whole(math.floor),
+    ceil=_whole(math.ceil),
+    erf=math.erf,
+    log1p=_guard(math.log1p, lambda a: -INF if a == -1 else NAN),
+    expm1=_guard(math.expm1, lambda a: INF),
 )
 
 _symbolic = None
@@ -122,6 +182,21 @@ def symbolic():
                 return sympy.Piecewise((0, z.exp > 0), (-sympy.oo, True))
             return z * x
 
+        def sym_compare(relation):
+            return lambda a, b: sympy.Piecewise((1, relation(a, b)), (0, True))
+
+        def sym_where(c, a, b):
+            # c is a comparison's Piecewise((1, cond), (0, True)): branch on cond itself
+            if isinstance(c, sympy.Piecewise) and len(c.args) == 2 and c.args[0][0] == 1 \
+                    and c.args[1] == (0, True):
+                return sympy.Piecewise((a, c.args[0][1]), (b, True))
+            return sympy.Piecewise((a, sympy.Gt(c, 0)), (b, True))
+
+        def flat(function):
+            # floor and ceiling with the derivative 0 where it is defined (SymPy leaves
+            # Derivative(floor(x), x) unevaluated); they print as SymPy's own
+            return type(function.__name__, (function,), {"fdiff": lambda self, i=1: sympy.S.Zero})
+
         _symbolic = SimpleNamespace(
             name="sympy",
             one=1,
@@ -145,6 +220,21 @@ def symbolic():
             relu=lambda a: sympy.Piecewise((a, a > 0), (0, True)),
             step=lambda a: sympy.Piecewise((1, a > 0), (0, True)),
             times=sym_times,
+            pi=sympy.pi,
+            max=sympy.Max,
+            min=sympy.Min,
+            lt=sym_compare(sympy.Lt),
+            le=sym_compare(sympy.Le),
+            gt=sym_compare(sympy.Gt),
+            ge=sym_compare(sympy.Ge),
+            where=sym_where,
+            atan2=sympy.atan2,
+            hypot=lambda x, y: sympy.sqrt(x * x + y * y),
+            floor=flat(sympy.floor),
+            ceil=flat(sympy.ceiling),
+            erf=sympy.erf,
+            log1p=lambda a: sympy.log(1 + a),
+            expm1=lambda a: sympy.exp(a) - 1,
         )
     return _symbolic
 
@@ -175,6 +265,13 @@ def array():
             e = np.exp(-np.abs(a))  # never overflows
             return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
+        def compare(test):
+            def numbers(a, b):
+                unknown = np.isnan(a) | np.isnan(b)
+                return np.where(unknown, np.nan, np.asarray(test(a, b), dtype=float))
+
+            return numbers
+
         _array = SimpleNamespace(
             name="numpy",
             one=1.0,
@@ -198,6 +295,21 @@ def array():
             relu=quiet(lambda a: np.maximum(a, 0.0)),  # nan stays nan
             step=quiet(lambda a: np.heaviside(a, 0.0)),  # step(0) = 0, step(nan) = nan
             times=quiet(lambda z, x: np.where(z == 0, 0.0, z * x)),
+            pi=np.pi,
+            max=quiet(lambda a, b: np.where(a >= b, a, np.where(b > a, b, np.nan))),
+            min=quiet(lambda a, b: np.where(a <= b, a, np.where(b < a, b, np.nan))),
+            lt=quiet(compare(np.less)),
+            le=quiet(compare(np.less_equal)),
+            gt=quiet(compare(np.greater)),
+            ge=quiet(compare(np.greater_equal)),
+            where=quiet(lambda c, a, b: np.where(c > 0, a, np.where(c == 0, b, np.nan))),
+            atan2=quiet(np.arctan2),
+            hypot=quiet(np.hypot),
+            floor=quiet(np.floor),
+            ceil=quiet(np.ceil),
+            erf=quiet(np.vectorize(math.erf, otypes=[float])),  # numpy has no erf
+            log1p=quiet(np.log1p),
+            expm1=quiet(np.expm1),
         )
     return _array
 

@@ -74,7 +74,7 @@ def _helper(name: str):
 
 # the C backend: the same primitives as FLOAT, each a call to its C helper
 C = SimpleNamespace(
-    name="c", one=lift(FLOAT.one),
+    name="c", one=lift(FLOAT.one), pi=lift(FLOAT.pi),
     **{name: _helper(name) for name, fn in vars(FLOAT).items() if callable(fn)},
 )
 
@@ -82,12 +82,12 @@ C = SimpleNamespace(
 def _kernels() -> tuple[list[str], list[str]]:
     """The cases of op_value and op_partials, one line per op."""
     values, partials = [], []
-    operands = (CExpr("a"), CExpr("b"))
+    operands = (CExpr("a"), CExpr("b"), CExpr("c"))
     for name, op in OPS.items():
         args = operands[: op.arity]
         values.append(f"    case {name.upper()}: return {lift(op.value(C, *args)).text};")
         results = op.partials(C, CExpr("out"), *args)
-        targets = ("pa", "pb")[: op.arity]
+        targets = ("pa", "pb", "pc")[: op.arity]
         assigns = " ".join(f"*{t} = {lift(p).text};" for t, p in zip(targets, results, strict=True))
         partials.append(f"    case {name.upper()}: {assigns} return;")
     return values, partials
@@ -107,6 +107,9 @@ def generate() -> str:
         raise ValueError("the C parser needs the function ops next to each other in ops.OPS")
     values, partials = _kernels()
     arities = [str(OPS[c].arity) if c in OPS else "0" for c in codes]
+    selects = ["1" if c in OPS and OPS[c].selects else "0" for c in codes]
+    if max(op.arity for op in OPS.values()) > 3:
+        raise ValueError("the compiled core takes ops of up to three arguments")
     return "\n".join([
         "/* Generated from ops.py by `python -m backprop.engine.cgen`: do not edit.",
         " * Each op's value and partials are ops.OPS run on backprop.engine.cgen.C; the f_* helpers",
@@ -120,9 +123,12 @@ def generate() -> str:
         "",
         *_wrapped("static const char *CODE_NAMES[N_CODES] = {", [f'"{c}"' for c in codes], "};"),
         *_wrapped("static const unsigned char ARITY[N_CODES] = {", arities, "};"),
+        "#define MAX_ARITY 3",
+        "/* ops whose exact-zero partial is a branch not taken (ops.Op.selects, evaluate.py) */",
+        *_wrapped("static const unsigned char SELECTS[N_CODES] = {", selects, "};"),
         "",
         "/* the value of an op node (OPS[op].value) */",
-        "static double op_value(int code, double a, double b)",
+        "static double op_value(int code, double a, double b, double c)",
         "{",
         "    switch (code) {",
         *values,
@@ -130,8 +136,9 @@ def generate() -> str:
         "    return Py_NAN;",
         "}",
         "",
-        "/* d(out)/d(a) and d(out)/d(b) (OPS[op].partials) */",
-        "static void op_partials(int code, double out, double a, double b, double *pa, double *pb)",
+        "/* d(out)/d(a), d(out)/d(b) and d(out)/d(c) (OPS[op].partials) */",
+        "static void op_partials(int code, double out, double a, double b, double c,",
+        "                        double *pa, double *pb, double *pc)",
         "{",
         "    switch (code) {",
         *partials,

@@ -14,6 +14,18 @@ from backprop.engine.backends import FLOAT
 from backprop.engine.graph import Graph
 from backprop.engine.ops import OPS
 
+# The untaken branch never poisons the gradient. ``where`` and the other selecting ops
+# (``Op.selects``) give an exact-zero partial to the branch they do not take, and every mode
+# makes what flows along such an edge an exact zero, never 0 * nan:
+#   forward  the contribution across a selecting op's edge is times(partial, tangent);
+#   reverse  it is times(partial, adjoint), and a node whose adjoint came only that way
+#            ("quiet") passes times(adjoint, partial) on, so sqrt(-1)'s nan partial times
+#            its zero adjoint is 0;
+#   paths    a path across a zero edge of a selecting op has the product 0.
+# (times(z, x) is 0 where z == 0: backends.FLOAT.) Gradient programs are those sweeps run
+# on graph nodes, so they carry the same times nodes. Without a selecting op nothing changes.
+SELECTS = frozenset(name for name, op in OPS.items() if op.selects)
+
 
 def evaluate(graph: Graph, point: Mapping[str, Any], backend=FLOAT,
              constant=None) -> list[Any]:

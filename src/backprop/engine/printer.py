@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 
 from backprop.engine.graph import Graph, Node
-from backprop.engine.ops import OPS
+from backprop.engine.ops import OPS, VARIADIC
 
 _ATOM = 100
 
@@ -25,13 +25,17 @@ def _leaf(node: Node) -> tuple[str, int]:
     return node.label, 3 if node.label.startswith("-") else _ATOM
 
 
-def compose(op_name: str, args: list[tuple[str, int]] | tuple, spaced: bool = False
-            ) -> tuple[str, int]:
+def compose(op_name: str, args: list[tuple[str, int]] | tuple, spaced: bool = False,
+            fold: bool = False) -> tuple[str, int]:
     """An op applied to argument texts of given precedence, with the fewest parentheses
     that keep the meaning: its text and its precedence. ``spaced`` writes ``2 * 0.5``
-    (numbers substituted into a step) where the expression reads ``2*x``."""
+    (numbers substituted into a step) where the expression reads ``2*x``. ``fold``: the
+    first argument is the same variadic op, written as one call (``max(a, b, c)``)."""
     op = OPS[op_name]
     if op.is_function:
+        if fold:  # max(max(a, b), c) reads max(a, b, c), which parses back to it
+            return f"{args[0][0][:-1]}, {', '.join(text for text, _ in args[1:])})", \
+                op.precedence
         return f"{op.symbol}({', '.join(text for text, _ in args)})", op.precedence
     if op.arity == 1:  # negation: binds looser than ^, tighter than * /
         inner, p = args[0]
@@ -44,14 +48,16 @@ def compose(op_name: str, args: list[tuple[str, int]] | tuple, spaced: bool = Fa
         return f"{left}^{right}", op.precedence
     left = left if lp >= op.precedence else f"({left})"
     right = right if rp > op.precedence and not right.startswith("-") else f"({right})"
-    spaced = spaced or op.precedence == 1
+    spaced = spaced or op.precedence <= 1  # x + y, x > 0
     return (f"{left} {op.symbol} {right}" if spaced else f"{left}{op.symbol}{right}"), \
         op.precedence
 
 
-def _compose(node: Node, args: list[tuple[str, int]]) -> tuple[str, int]:
+def _compose(node: Node, args: list[tuple[str, int]], nodes=()) -> tuple[str, int]:
     """An op node's text and precedence from its arguments' (text, precedence)."""
-    return compose(node.op, args)
+    fold = node.op in VARIADIC and nodes[node.args[0]].op == node.op \
+        and not _named(nodes[node.args[0]])
+    return compose(node.op, args, fold=fold)
 
 
 def node_texts(graph: Graph, max_chars: int = 100_000) -> list[str | None]:
@@ -66,9 +72,9 @@ def node_texts(graph: Graph, max_chars: int = 100_000) -> list[str | None]:
             continue
         args = [(nodes[a].label, _ATOM) if named[a] else (texts[a], precedence[a])
                 for a in node.args]
-        if args[0][0] is None or args[-1][0] is None:  # (ops take one or two arguments)
+        if any(text is None for text, _ in args):
             continue
-        text, p = _compose(node, args)
+        text, p = _compose(node, args, nodes)
         if len(text) <= max_chars:
             texts[i], precedence[i] = text, p
     return texts
@@ -99,7 +105,7 @@ def _text_of(graph: Graph, root: int, max_chars: int,
                 stack.extend(todo)
                 continue
             text, p = _compose(node, [(nodes[a].label, _ATOM) if _named(nodes[a])
-                                      else known[a] for a in node.args])
+                                      else known[a] for a in node.args], nodes)
             if len(text) > max_chars:
                 return None
             known[i] = text, p

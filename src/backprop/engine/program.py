@@ -83,12 +83,17 @@ class GraphBackend:
 
     name = "graph"
     one = FLOAT.one  # the seed: a plain number, so that 1*t folds to t
+    pi = FLOAT.pi
 
     def __init__(self, builder: GraphBuilder | None = None):
         self.builder = builder if builder is not None else GraphBuilder()
         for op_name, op in OPS.items():  # every function op: a node, or FLOAT on numbers
-            if op.is_function and op.arity == 1 and not hasattr(self, op_name):
+            if hasattr(self, op_name) or not hasattr(FLOAT, op_name):
+                continue  # a method already, or a formula of other primitives (gelu)
+            if op.is_function and op.arity == 1:
                 setattr(self, op_name, self._function(op_name))
+            elif op.is_function or op.precedence == 0:  # max, where, the comparisons, ...
+                setattr(self, op_name, self._binary(op_name, getattr(FLOAT, op_name)))
         self.div = self._binary("div", FLOAT.div)
         self.pow = self._binary("pow", FLOAT.pow)
 
@@ -123,10 +128,10 @@ class GraphBackend:
         return call
 
     def _binary(self, op_name: str, fn):
-        def call(a, b):
-            if isinstance(a, Real) and isinstance(b, Real):
-                return fn(a, b)
-            return self._apply(op_name, a, b)
+        def call(*args):
+            if all(isinstance(a, Real) for a in args):
+                return fn(*args)
+            return self._apply(op_name, *args)
 
         call.__name__ = op_name
         return call

@@ -6,8 +6,13 @@ terms parses in linear time and a hundred thousand nested parentheses cost only 
 
 Grammar (docs/expressions.md): statements separated by ``;`` or newlines, each either
 ``name = expr`` or a bare ``expr``; the last one is the output; ``#`` starts a comment. Precedence, loosest first:
-``+ -``, ``* /``, unary ``- +``, ``** ^`` (right-associative, so ``-x**2`` is ``-(x**2)``
-and ``2**-x`` is ``2**(-x)``).
+``< <= > >=`` (only as ``where``'s condition), ``+ -``, ``* /``, unary ``- +``, ``** ^``
+(right-associative, so ``-x**2`` is ``-(x**2)`` and ``2**-x`` is ``2**(-x)``).
+
+A call is resolved by ``call_signature`` (how many arguments a name takes) and
+``_Parser.build_call`` (its nodes): an op of the table, a variadic op folded left
+(``max(a, b, c)`` is ``max(max(a, b), c)``), or ``clip(x, lo, hi)``, which is
+``min(max(x, lo), hi)``.
 """
 
 from __future__ import annotations
@@ -22,14 +27,14 @@ from backprop.engine.accel import CORE
 from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph, GraphBuilder, Node
 from backprop.limits import Limits
-from backprop.engine.ops import CONSTANTS, FUNCTIONS, OPS
+from backprop.engine.ops import COMPARISONS, CONSTANTS, FUNCTIONS, OPS, VARIADIC
 
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r]+|#[^\n]*)"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
-    r"|(?P<op>\*\*|[-+*/^(),;=\n])"
+    r"|(?P<op>\*\*|<=|>=|==|!=|[-+*/^(),;=<>\n])"
     r"|(?P<bad>.)",
     re.S,
 )
@@ -40,6 +45,7 @@ _POINT_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:in
 
 _BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2), "/": ("div", 2),
            "**": ("pow", 4), "^": ("pow", 4)}
+_COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}  # precedence 0, where's condition only
 _UNARY_PRECEDENCE = 3
 _CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
 
@@ -50,13 +56,38 @@ _BAD_CHAR_HINTS = {
     "[": "subscripts are not part of the language; name each variable (x_1, x_2)",
     "{": "use parentheses for grouping",
     ":": "lambdas, slices and annotations are not part of the language",
-    "<": "comparisons are not part of the language",
-    ">": "comparisons are not part of the language",
-    "!": "comparisons are not part of the language",
+    "!": "the comparisons are < <= > >=, inside where(...) only",
     "%": "the operators are + - * / ** ^",
     "&": "boolean operators are not part of the language",
     "|": "boolean operators are not part of the language",
 }
+
+
+class Call(NamedTuple):
+    """What a call name takes: at least ``least`` arguments, at most ``most`` (None: any)."""
+
+    least: int
+    most: int | None
+    usage: str  # how to write it, for the hint of an error
+
+
+_SUGAR = {"clip": Call(3, 3, "clip(x, lo, hi)")}  # calls that are not one op
+CALL_NAMES = FUNCTIONS + tuple(_SUGAR)
+
+
+def call_signature(name: str) -> Call | None:
+    """The arguments the call ``name`` takes, or None when it is not a function."""
+    if name in _SUGAR:
+        return _SUGAR[name]
+    op = OPS.get(name)
+    if op is None or not op.is_function:
+        return None
+    if name in VARIADIC:
+        return Call(2, None, f"{name}(a, b, ...)")
+    if name == "where":
+        return Call(3, 3, "where(x > 0, a, b)")
+    names = ", ".join("xyz"[:op.arity]) if name != "leaky_relu" else "x, 0.01"
+    return Call(op.arity, op.arity, f"{name}({names})")
 
 
 class Token(NamedTuple):
@@ -161,7 +192,7 @@ class _Parser:
 
     def check_target(self, tok: Token) -> str:
         name = tok.text
-        if name in FUNCTIONS or name in CONSTANTS:
+        if name in CALL_NAMES or name in CONSTANTS:
             raise self.fail(tok, f"cannot assign to {name!r}: it is a built-in name")
         if name in self.bound:
             raise self.fail(tok, f"{name!r} is already defined", "each name is assigned once")
@@ -175,7 +206,7 @@ class _Parser:
         depths = self.depth
         while len(depths) < len(self.builder):  # leaves added meanwhile have depth 0
             depths.append(0)
-        depth = 1 + (depths[args[0]] if len(args) == 1 else max(depths[args[0]], depths[args[1]]))
+        depth = 1 + (depths[args[0]] if len(args) == 1 else max(depths[a] for a in args))
         if depth > self.max_depth:
             raise self.fail(tok, f"the expression is {depth:,} operations deep, over the "
                                  f"limit of {self.max_depth:,}", "raise it with --max-depth",
@@ -190,6 +221,7 @@ class _Parser:
         """Parse one expression from the cursor on; stop at ; newline or end."""
         operands: list[int] = []
         operators: list[tuple] = []  # (kind, payload, precedence, token)
+        self._operators = operators  # reduce() checks a comparison's context on it
         expect_operand = True
         advance = self.advance
         while True:
@@ -201,14 +233,14 @@ class _Parser:
                     expect_operand = False
                 elif tok.kind == "name":
                     following = self.ahead
-                    if text in FUNCTIONS:
+                    if call_signature(text) is not None:
                         if following.text != "(":
                             raise self.fail(tok, f"{text} is a function", f"write {text}(...)")
                         operators.append(("call", text, 0, tok))
                         advance()
                     elif following.text == "(" and following.adjacent:
                         raise self.fail(tok, f"unknown function {text!r}",
-                                        "functions: " + ", ".join(FUNCTIONS))
+                                        "functions: " + ", ".join(CALL_NAMES))
                     else:
                         operands.append(self.name(tok))
                         expect_operand = False
@@ -219,15 +251,18 @@ class _Parser:
                 elif text == ")" and operators and operators[-1][0] == "call" \
                         and self.prev.text == "(":
                     fn = operators[-1][1]
-                    raise self.fail(tok, f"{fn}() needs an argument", f"write {fn}(x)")
+                    signature = call_signature(fn)
+                    needs = "an argument" if signature.least == 1 else _arguments(signature)
+                    raise self.fail(tok, f"{fn}() needs {needs}",
+                                    f"write {signature.usage}")
                 elif tok.kind == "end" or text in (";", "\n"):
                     raise self.fail(tok, "the expression ends too early",
                                     "finish it with a number, a name or (...)")
                 else:
                     raise self.fail(tok, f"expected a number, a name or '(', found {text!r}")
             else:
-                if text in _BINARY:
-                    op, prec = _BINARY[text]
+                if text in _BINARY or text in _COMPARE:
+                    op, prec = _BINARY[text] if text in _BINARY else (_COMPARE[text], 0)
                     right_assoc = prec == 4
                     while operators and operators[-1][0] in ("binary", "unary") and (
                         operators[-1][2] > prec or (operators[-1][2] == prec and not right_assoc)
@@ -242,12 +277,15 @@ class _Parser:
                         raise self.fail(tok, "unmatched ')'")
                     kind, fn, given, open_tok = operators.pop()
                     if kind == "call":
-                        arity = OPS[fn].arity
-                        if given + 1 != arity:
-                            raise self.fail(tok, f"{fn} takes {arity} arguments")
-                        args = operands[-arity:]
-                        del operands[-arity:]
-                        operands.append(self.node(open_tok, fn, *args))
+                        signature = call_signature(fn)
+                        if given + 1 < signature.least:
+                            raise self.fail(tok, f"{fn} takes {_arguments(signature)}, "
+                                                 f"got {given + 1}",
+                                            f"write {signature.usage}")
+                        count = _on_stack(fn, given + 1)
+                        args = operands[-count:]
+                        del operands[-count:]
+                        operands.append(self.build_call(open_tok, fn, args))
                 elif text == ",":
                     self.comma(tok, operators, operands)
                     expect_operand = True
@@ -259,8 +297,15 @@ class _Parser:
                         self.reduce(entry, operands)
                     return operands[-1]
                 elif text == "=":
+                    following = self.ahead
                     raise self.fail(tok, "unexpected '='",
+                                    f"did you mean {following.text}=?" if following.text in
+                                    ("<", ">") and following.adjacent else
                                     "assignments look like: name = expression")
+                elif text in ("==", "!="):
+                    raise self.fail(tok, f"{text!r} is not a comparison of the language",
+                                    "where(...) takes < <= > >= (equality is a kink: "
+                                    "docs/expressions.md)")
                 else:
                     prev = self.prev
                     hint = "put an operator between them, for example *"
@@ -280,12 +325,40 @@ class _Parser:
             raise self.fail(tok, "unexpected ','", "arguments are separated by ',' only "
                                                    "inside a call")
         _, fn, given, open_tok = operators[at]
-        arity = OPS[fn].arity
-        if given + 1 >= arity:
-            raise self.fail(tok, f"{fn} takes {arity} argument{'s' if arity > 1 else ''}")
+        signature = call_signature(fn)
+        if signature.most is not None and given + 1 >= signature.most:
+            raise self.fail(tok, f"{fn} takes {_arguments(signature)}",
+                            f"write {signature.usage}")
         while len(operators) > at + 1:
             self.reduce(operators.pop(), operands)
+        if _on_stack(fn, given + 2) < given + 2:  # fold as the arguments come, so that
+            right = operands.pop()               # max(a, b, c) is max(max(a, b), c) node
+            operands.append(self.node(open_tok, "max" if fn == "clip" else fn,  # for node
+                                      operands.pop(), right))
         operators[at] = ("call", fn, given + 1, open_tok)
+
+    def build_call(self, tok: Token, name: str, args: list[int]) -> int:
+        """The node of the call ``name(args)`` (its count already checked against
+        ``call_signature``): one op, a left fold of a variadic op, or clip's two."""
+        if name == "clip":  # max(x, lo) was built at the second comma
+            return self.node(tok, "min", *args)
+        if name == "where" and self.builder.node(args[0]).op not in COMPARISONS:
+            raise self.fail(tok, "where's condition must be a comparison",
+                            "write where(x > 0, a, b) with one of < <= > >=")
+        return self.node(tok, name, *args)
+
+    def compare(self, tok: Token, operators: list[tuple], operands: list[int]) -> None:
+        """Check that the comparison at ``tok`` is where's condition: the first argument
+        of a where call, outside any parentheses, comparing two numbers (no chain)."""
+        at = next((k for k in range(len(operators) - 1, -1, -1)
+                   if operators[k][0] in ("call", "paren")), None)
+        context = operators[at] if at is not None else None
+        if context is None or context[0] != "call" or context[1] != "where" or context[2]:
+            raise self.fail(tok, f"a comparison ({tok.text}) is allowed only as the "
+                                 "condition of where", "write where(x > 0, a, b)")
+        if any(self.builder.node(o).op in COMPARISONS for o in operands[-2:]):
+            raise self.fail(tok, "comparisons do not chain",
+                            "compare two numbers: where(x > 0, a, b)")
 
     def reduce(self, entry: tuple, operands: list[int]) -> None:
         kind, op, _, tok = entry
@@ -298,6 +371,8 @@ class _Parser:
                 else:
                     operands.append(self.node(tok, "neg", operand))
             return
+        if op in COMPARISONS:
+            self.compare(tok, self._operators, operands)
         right = operands.pop()
         left = operands.pop()
         operands.append(self.node(tok, op, left, right))
@@ -321,6 +396,23 @@ class _Parser:
             raise self.fail(tok, f"{text!r} is used in its own definition",
                             "a name cannot refer to itself; give the new value a new name")
         return self.builder.input(text)
+
+
+def _on_stack(name: str, given: int) -> int:
+    """How many of a call's ``given`` arguments are still separate operands: a variadic
+    call folds each one after the second as it comes, clip folds max(x, lo) at once."""
+    if name in VARIADIC:
+        return min(given, 2)
+    if name == "clip":
+        return given if given < 3 else 2
+    return given
+
+
+def _arguments(signature: Call) -> str:
+    """'3 arguments', '2 or more arguments', '1 argument'."""
+    if signature.most is None:
+        return f"{signature.least} or more arguments"
+    return f"{signature.least} argument{'s' if signature.least > 1 else ''}"
 
 
 def point_number(text: str) -> float | None:

@@ -20,6 +20,25 @@ from backprop.jobs.explain_text import apply_text, exact, factor_number, short, 
     _number_precedence, _same_text
 
 SUM_MAX_TERMS = 8  # terms written out in a sum of path products
+UNTAKEN = ("   (a branch not taken: an exact 0, never 0 * nan, so the untaken branch "
+           "cannot poison the gradient; docs/expressions.md)")
+
+
+def _times_float(a, b) -> float:
+    try:
+        return float(a) * float(b)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _untaken(partial, carried, contribution) -> str:
+    """The note on a step where a branch not taken made an exact 0 of 0 * nan or 0 * inf
+    (engine/evaluate.py): "" elsewhere."""
+    try:
+        naive = float(partial) * float(carried)
+    except (TypeError, ValueError):
+        return ""
+    return UNTAKEN if contribution == 0 and naive != naive else ""
 MODE_NAMES = {"reverse": "reverse mode", "forward": "forward mode", "paths": "path enumeration"}
 
 
@@ -236,6 +255,7 @@ class Narrator:
         formula = f"adj[{arg}] += adj[{node}] * {self.factor(edge)}"
         text = f"{formula} = {self.nf(edge.carried)} * {self.nf(edge.partial)} = " \
                f"{self.n(edge.contribution)}"
+        text += _untaken(edge.partial, edge.carried, edge.contribution)
         if edge.before is not None:
             text += f", so adj[{arg}] = " + (
                 self.n(edge.after) if self.symbolic else
@@ -272,7 +292,8 @@ class Narrator:
                 numbers = " + ".join(f"{self.nf(edge.carried)} * {self.nf(edge.partial)}"
                                      for edge in into)
                 total = into[-1].after
-                steps.append(Step("tangent", f"{formula} = {numbers} = {self.n(total)}",
+                why = "".join(_untaken(e.partial, e.carried, e.contribution) for e in into)
+                steps.append(Step("tangent", f"{formula} = {numbers} = {self.n(total)}{why}",
                                   formula, total, "forward", self.names[i]))
             for o, out in enumerate(self.graph.outputs):
                 source = f"{t}[{self.names[out]}]" if out in reached else None
@@ -311,6 +332,11 @@ class Narrator:
         parts = [formula, " * ".join(self.nf(path.partials[k]) for k in edges), self.n(product)]
         parts = [part for k, part in enumerate(parts) if k == 0 or part != parts[k - 1]]
         text = f"path {count}: {chain}: " + " = ".join(parts)
+        if getattr(path, "untaken", False):
+            naive = 1.0
+            for p in path.partials:
+                naive = _times_float(naive, p)
+            text += UNTAKEN if naive != naive else ""
         return Step("path", text, formula, product, "paths", self.names[path.nodes[0]])
 
     def sum_step(self, o: int, w: int, terms: list, value) -> Step:

@@ -23,7 +23,7 @@ _ATOM = 100
 # printer precedence (1: + -, 2: * /, 3: unary -, 4: ^, 100: atom) -> SymPy's scale
 # (a product or quotient name sits below Add, so that it is parenthesised even in the
 # denominator of a negative product, where SymPy lowers its own level to Add's)
-_SYMPY_PRECEDENCE = {1: 40, 2: 39, 3: 39, 4: 55, _ATOM: 1000}
+_SYMPY_PRECEDENCE = {0: 35, 1: 40, 2: 39, 3: 39, 4: 55, _ATOM: 1000}
 
 
 def output_name(graph: Graph) -> str | None:

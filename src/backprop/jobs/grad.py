@@ -49,6 +49,7 @@ class GradReport:
     mode_difference: float | None = None  # the modes' largest relative difference, if 2+ ran
     picture: Picture | None = None  # the annotated graph, when asked for and small enough
     explanation: Any = None  # jobs.explain.Explanation, every step (--explain), when asked
+    kinks: list = field(default_factory=list)  # engine.kinks.Kink: nodes on a kink at the point
 
     @property
     def jacobian(self) -> list[list[Any]]:
@@ -85,6 +86,7 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     names = parse_wrt(wrt, graph)
     wrt_ids = input_ids(graph, names)
     warnings: list[str] = []
+    kinks: list = []
     if point is None:
         from backprop.check.symbolic import check_formula_depth
 
@@ -97,6 +99,10 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
         values = evaluate(graph, point)
         warnings += point_warnings(point)
         warnings += non_finite_warnings(graph, values)
+        from backprop.engine.kinks import find_kinks, kink_warnings
+
+        kinks = find_kinks(graph, values)
+        warnings += kink_warnings(kinks)
     else:
         from backprop.check.symbolic import symbolic_values
 
@@ -124,11 +130,13 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     if strict and point is not None and _has_non_finite(stood_by(results), output_values, point):
         strict_error = ("a value is not finite at this point (--strict): "
                         + "; ".join(warnings[:3]))
+    elif strict and kinks:
+        strict_error = "the point lies on a kink (--strict): " + kinks[0].message()
     report = GradReport(graph, to_text(graph, 2000) if len(graph.outputs) == 1 else None,
                         names, point, output_values, output_formulas, results, timings,
                         formulas, check, refused, warnings, strict_error,
                         _mode_difference(results, point),
-                        _picture(graph, point) if picture else None)
+                        _picture(graph, point) if picture else None, kinks=kinks)
     if not explain:
         return report
     from backprop.jobs.explain import Narrated, explain_bounded

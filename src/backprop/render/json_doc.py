@@ -79,6 +79,8 @@ def grad_document(report) -> dict:
         "check": check_document(report.check),
         "warnings": report.warnings,
     }
+    if getattr(report, "kinks", None):  # nodes on a kink at the point (engine/kinks.py)
+        document["kinks"] = [kink.as_dict() for kink in report.kinks]
     if report.explanation is not None:
         document["explain"] = explain_document(report.explanation)
     return document

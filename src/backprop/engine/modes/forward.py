@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from backprop.engine.backends import FLOAT
 from backprop.engine.counts import Counts
-from backprop.engine.evaluate import local_partials
+from backprop.engine.evaluate import SELECTS, local_partials
 from backprop.engine.modes import Edge, ModeResult, Seed
 
 
@@ -35,6 +35,7 @@ def forward(graph, values, wrt, backend=FLOAT, watch=None, seeds=None) -> ModeRe
             if not node.args:
                 continue
             total, local = None, None
+            selecting = node.op in SELECTS  # an untaken branch is an exact 0 (evaluate.py)
             for k, arg in enumerate(node.args):
                 t = tangent.get(arg)
                 if t is None:
@@ -43,7 +44,7 @@ def forward(graph, values, wrt, backend=FLOAT, watch=None, seeds=None) -> ModeRe
                     local = local_partials(graph, values, i, backend)
                 partials += 1
                 mults += 1
-                contribution = local[k] * t
+                contribution = backend.times(local[k], t) if selecting else local[k] * t
                 before = total
                 if total is None:
                     total = contribution

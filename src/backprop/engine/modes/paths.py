@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from backprop.engine.backends import FLOAT
 from backprop.engine.count_text import fmt_count
 from backprop.engine.counts import Counts
-from backprop.engine.evaluate import local_partials
+from backprop.engine.evaluate import SELECTS, local_partials
 from backprop.engine.modes import ModeResult
 from backprop.errors import LimitError
 from backprop.limits import Limits
@@ -97,8 +97,11 @@ class Path:
     nodes: tuple[int, ...]
     partials: tuple
     slots: tuple[int, ...] = ()  # per edge, which argument of the later node it enters (0-based)
+    untaken: bool = False  # crosses a branch a selecting op did not take: product 0 (evaluate.py)
 
     def product(self):
+        if self.untaken:
+            return 0.0
         result = self.partials[0]
         for p in self.partials[1:]:
             result = result * p
@@ -118,6 +121,7 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
             yield Path(out, (out,), (1,))
         # stack frames: (node, index of the next argument to try)
         stack, trail, factors, slots = [[out, 0]], [out], [], []
+        untaken = []  # per edge of the trail: a selecting op's exact-zero partial
         while stack:
             frame = stack[-1]
             node_id, k = frame
@@ -128,6 +132,7 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
                 if factors:
                     factors.pop()
                     slots.pop()
+                    untaken.pop()
                 continue
             frame[1] = k + 1
             arg = args[k]
@@ -137,11 +142,20 @@ def iter_paths(graph, values, wrt, backend=FLOAT, cache=None) -> Iterator[Path]:
                 cache[node_id] = local_partials(graph, values, node_id, backend)
             factors.append(cache[node_id][k])
             slots.append(k)
+            untaken.append(nodes[node_id].op in SELECTS and _is_zero(factors[-1]))
             trail.append(arg)
             if arg in targets:
                 yield Path(out, tuple(reversed(trail)), tuple(reversed(factors)),
-                           tuple(reversed(slots)))
+                           tuple(reversed(slots)), any(untaken))
             stack.append([arg, 0])
+
+
+def _is_zero(partial) -> bool:
+    """An exact-zero partial (a number; a formula is never taken for zero)."""
+    try:
+        return bool(partial == 0)
+    except TypeError:
+        return False
 
 
 @dataclass(frozen=True)

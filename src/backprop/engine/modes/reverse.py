@@ -12,7 +12,7 @@ from __future__ import annotations
 from backprop.engine.accel import CORE
 from backprop.engine.backends import FLOAT
 from backprop.engine.counts import Counts
-from backprop.engine.evaluate import local_partials
+from backprop.engine.evaluate import SELECTS, local_partials
 from backprop.engine.modes import Edge, ModeResult, Seed
 
 
@@ -29,6 +29,7 @@ def reverse(graph, values, wrt, backend=FLOAT, watch=None) -> ModeResult:
     jacobian, partials, adds, peak = [], 0, 0, 0
     for sweep, out in enumerate(graph.outputs):
         adjoint = [None] * (out + 1)
+        quiet = [False] * (out + 1)  # adjoint came only across untaken-branch edges (evaluate.py)
         if active[out]:
             adjoint[out] = backend.one
             if watch is not None:
@@ -43,15 +44,19 @@ def reverse(graph, values, wrt, backend=FLOAT, watch=None) -> ModeResult:
             if not node.args:
                 continue
             local = local_partials(graph, values, i, backend)
+            selecting = node.op in SELECTS
             for k, (arg, p) in enumerate(zip(node.args, local)):
                 if not active[arg]:
                     continue
                 partials += 1
-                contribution = p * a
+                contribution = backend.times(p, a) if selecting else \
+                    backend.times(a, p) if quiet[i] else p * a
                 before = adjoint[arg]
                 if before is None:
                     adjoint[arg] = contribution
+                    quiet[arg] = selecting or quiet[i]
                 else:
+                    quiet[arg] = quiet[arg] and (selecting or quiet[i])
                     adjoint[arg] = before + contribution
                     adds += 1
                 if watch is not None:
