@@ -94,6 +94,7 @@ def grad(
     atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
     strict: Strict = False,
     program: ProgramListing = False,
+    repeats: Repeats = 5,
     **limits,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
@@ -112,7 +113,8 @@ def grad(
     output = _text_json_markdown(out_format, json_out)
     report = run_grad(read_graph(exprs, expr, limits), at=at, wrt=wrt, mode=mode,
                       run_check=not no_check, rtol=rtol, atol=atol, limits=limits,
-                      strict=strict, picture=output == "markdown", explain=explain)
+                      strict=strict, picture=output == "markdown", explain=explain,
+                      repeats=repeats)
     from backprop.render.show import show_grad
 
     show_grad(report, output)

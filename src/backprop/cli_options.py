@@ -114,7 +114,9 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON document."
 CsvModes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per mode.")]
 CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per size and mode.")]
 Repeats = Annotated[int, typer.Option(
-    "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
+    "--repeat", "--repeats", click_type=COUNT,
+    help="Time each mode in this many runs after a warm-up (median, best and spread shown; "
+         "docs/performance.md).")]
 
 # -- the gradient as a graph (docs/second-order.md) --------------------------------------
 

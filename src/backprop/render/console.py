@@ -14,6 +14,7 @@ from rich.text import Text
 
 from backprop.engine.counts import FIELDS
 from backprop.render.numbers import counted, fmt, fmt_seconds
+from backprop.render.timing_text import timing_caption
 
 COUNT_HEADERS = {"sweeps": "sweeps", "primitive_evals": "prims", "partial_evals": "partials",
                  "multiplications": "mults", "additions": "adds", "paths": "paths",
@@ -121,7 +122,8 @@ def print_stacked(console: Console, table: Table) -> None:
     console.print()
 
 
-def counts_table(results: dict, timings: dict | None = None, title: str = "Cost") -> Table:
+def counts_table(results: dict, timings: dict | None = None, title: str = "Cost",
+                 details: dict | None = None) -> Table:
     """One row per mode. The primal pass is the same for every mode, so it goes in the title."""
     primitives = max((r.counts.primitive_evals for r in results.values()), default=0)
     table = new_table(f"{title}  (shared primal pass: "
@@ -139,6 +141,10 @@ def counts_table(results: dict, timings: dict | None = None, title: str = "Cost"
         if timings is not None:
             cells.append(fmt_seconds(timings.get(mode)))
         table.add_row(*cells)
+    caption = timing_caption(details or {})
+    if caption and timings is not None:
+        table.caption = caption
+        table.caption_justify = "left"
     return table
 
 
@@ -194,7 +200,10 @@ def render_grad(report, console: Console) -> None:
     if report.mode_difference is not None:  # (a table ends with its own blank line)
         console.print(f"modes agree: largest relative difference {report.mode_difference:.3g}")
         console.print()
-    print_table(console, counts_table(report.results, report.timings))
+    table = counts_table(report.results, report.timings, details=report.timing_details)
+    print_table(console, table)
+    if table.caption:
+        console.print()
     render_warnings(report.warnings)
     render_check(console, report.check)
 
