@@ -136,8 +136,8 @@ def margin(a: Timing, b: Timing) -> float:
     """The relative difference two times must exceed to differ (module docstring)."""
     spreads = [t.relative_spread for t in (a, b)]
     if any(s is None for s in spreads):
-        return max(UNKNOWN_MARGIN, *(s for s in spreads if s is not None))
-    return max(NOISE_FLOOR, *spreads)
+        return max([UNKNOWN_MARGIN] + [s for s in spreads if s is not None])
+    return max([NOISE_FLOOR] + spreads)
 
 
 def faster(a: Timing, b: Timing) -> bool:

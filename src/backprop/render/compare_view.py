@@ -294,8 +294,8 @@ def _scale_head(result, console: Console, command: str = "scale") -> None:
                   f"{counted(len(result.sizes), 'size')}, {family.size_name} "
                   f"{result.sizes[0]:,} to {result.sizes[-1]:,}")
     repeats = max((r.evaluation.repeats for r in result.rows), default=1)
-    console.print(f"at a random point (seed {result.seed}); times are medians of up to "
-                  f"{counted(repeats, 'run')}")
+    console.print(f"at a random point (seed {result.seed}); times: pure Python, the median "
+                  f"of up to {counted(repeats, 'run')} after a warm-up")
     console.print()
 
 
