@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from backprop.jobs.picture import Picture
 
 GRAD_REPEATS = 5
-GRAD_BUDGET = 0.05  # seconds per mode: grad's own run is the figure when it takes longer
+GRAD_BUDGET = 0.05  # seconds per mode spent on repeats
+GRAD_ALONE = 0.25  # seconds: a run this long on a graph of GRAD_LARGE edges or more is its
+GRAD_LARGE = 100_000  # own figure (its one-time costs are a small part of it): not re-run
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
 
@@ -148,8 +150,8 @@ def time_modes(results: dict[str, ModeResult], first: dict[str, float], graph: G
                repeats: int = GRAD_REPEATS, budget: float = GRAD_BUDGET) -> dict[str, Any]:
     """Each mode's Timing (jobs/timing.py): warmed up and repeated within ``budget``. One
     mode is timed on the engine that ran it; several on one engine, pure Python (the core
-    sweeps reverse mode only), so that their times compare. A mode whose own run took the
-    whole budget is not run again: that run is its figure, one sample."""
+    sweeps reverse mode only), so that their times compare. On a large graph a mode whose
+    own run took GRAD_ALONE or more is not run again: that run is its figure, one sample."""
     from backprop.engine.accel import CORE
     from backprop.jobs.timing import PYTHON, median_time, summarize
 
@@ -162,7 +164,8 @@ def time_modes(results: dict[str, ModeResult], first: dict[str, float], graph: G
         else:
             backend = None
             engine = "compiled" if name == "reverse" and CORE is not None else "python"
-        if first[name] >= budget and (len(results) == 1 or point is None):
+        if first[name] >= GRAD_ALONE and graph.edge_count >= GRAD_LARGE \
+                and (len(results) == 1 or point is None):
             details[name] = summarize([first[name]], 1, engine)
             continue
         options = {"max_paths": limits.max_paths, "max_ops": limits.max_ops} \

@@ -63,6 +63,7 @@ def _compare_head(c, console: Console, table: Table, verdict: str, rule: str,
         print_table(console, shown)
         for note in notes:
             console.print(f"[dim]{escape(note)}[/dim]")
+    if tables:
         console.print()
     console.print(f"[bold]verdict:[/bold] {escape(verdict)}")
     console.print(f"[dim]rule: {escape(rule)}[/dim]")

@@ -122,8 +122,7 @@ def print_stacked(console: Console, table: Table) -> None:
     console.print()
 
 
-def counts_table(results: dict, timings: dict | None = None, title: str = "Cost",
-                 details: dict | None = None) -> Table:
+def counts_table(results: dict, timings: dict | None = None, title: str = "Cost") -> Table:
     """One row per mode. The primal pass is the same for every mode, so it goes in the title."""
     primitives = max((r.counts.primitive_evals for r in results.values()), default=0)
     table = new_table(f"{title}  (shared primal pass: "
@@ -141,10 +140,6 @@ def counts_table(results: dict, timings: dict | None = None, title: str = "Cost"
         if timings is not None:
             cells.append(fmt_seconds(timings.get(mode)))
         table.add_row(*cells)
-    caption = timing_caption(details or {})
-    if caption and timings is not None:
-        table.caption = caption
-        table.caption_justify = "left"
     return table
 
 
@@ -200,9 +195,10 @@ def render_grad(report, console: Console) -> None:
     if report.mode_difference is not None:  # (a table ends with its own blank line)
         console.print(f"modes agree: largest relative difference {report.mode_difference:.3g}")
         console.print()
-    table = counts_table(report.results, report.timings, details=report.timing_details)
-    print_table(console, table)
-    if table.caption:
+    print_table(console, counts_table(report.results, report.timings))
+    caption = timing_caption(report.timing_details)
+    if caption:
+        console.print(f"[dim]{escape(caption)}[/dim]")
         console.print()
     render_warnings(report.warnings)
     render_check(console, report.check)

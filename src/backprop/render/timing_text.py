@@ -8,24 +8,22 @@ ENGINES = {"python": "pure Python", "compiled": "compiled core", "sympy": "SymPy
 
 
 def timing_text(timing) -> str:
-    """``5 µs (median of 5 runs ±1 µs, best 4 µs; pure Python)``: a time as measured."""
+    """``5 µs ±1 µs (5 runs, pure Python)``: a median, its spread, k and the engine."""
     if timing is None:
         return "-"
     spread = "" if timing.spread is None else f" ±{fmt_seconds(timing.spread)}"
-    best = "" if timing.best is None else f", best {fmt_seconds(timing.best)}"
-    return (f"{fmt_seconds(timing.seconds)} (median of {counted(timing.repeats, 'run')}"
-            f"{spread}{best}; {ENGINES.get(timing.engine, timing.engine)})")
+    return (f"{fmt_seconds(timing.seconds)}{spread} ({counted(timing.repeats, 'run')}, "
+            f"{ENGINES.get(timing.engine, timing.engine)})")
 
 
 def timing_caption(details: dict) -> str | None:
     """Under a table of modes' times: how they were taken, and on which engine."""
     if not details:
         return None
-    runs = max(t.repeats for t in details.values())
     engines = sorted({ENGINES.get(t.engine, t.engine) for t in details.values()})
     alike = " (every mode alike)" if len(details) > 1 and len(engines) == 1 else ""
-    return (f"time: the median of up to {counted(runs, 'run')} after a warm-up, on the "
-            f"{' and '.join(engines)} engine{alike}; best and spread in --json")
+    return (f"time: the median of the runs after a warm-up (--repeat), on the "
+            f"{' and '.join(engines)} engine{alike}; best, spread and runs in --json")
 
 
 def timing_document(timing) -> dict | None:
