@@ -311,7 +311,7 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
     return Comparison(graph, text, names, point, chosen, seed, evaluation, costs,
                       verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference,
                       compiled_timings(graph, point, values, wrt_ids, repeats),
-                      mode_bounds(graph, wrt_ids, costs))
+                      mode_bounds(graph, wrt_ids, costs) if wrt_ids else None)
 
 
 def compiled_timings(graph: Graph, point: dict[str, float], values: list[float],

@@ -203,7 +203,8 @@ def scale_document(result) -> dict:
              "evaluation_seconds": number(row.evaluation.seconds),
              "modes": {mode: {"status": "run" if cost.ran else "estimated",
                               "reason": cost.reason, "counts": cost.counts.as_dict(),
-                              "operations": cost.operations, "seconds": number(cost.seconds)}
+                              "operations": cost.operations, "seconds": number(cost.seconds),
+                              "timing": timing_document(cost.timing)}
                        for mode, cost in row.costs.items()}}
             for row in result.rows
         ],

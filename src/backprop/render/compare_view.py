@@ -73,7 +73,7 @@ def render_compare(comparison, console: Console) -> None:
     c = comparison
     tables = (time_table(c),) + ((bounds_table(c),) if c.bounds is not None else ())
     _compare_head(c, console, compare_table(c), c.verdict.text, c.verdict.rule, tables)
-    if any(cost.timing for cost in c.costs.values()):
+    if c.verdict.winners and any(cost.timing for cost in c.costs.values()):
         console.print(f"times: {escape(c.verdict.times)}")
     console.print(f"shape: {escape(c.verdict.shape)}")
     if c.mode_difference is not None:
