@@ -11,7 +11,8 @@ when its residual is less than half the polynomial's. A time is fitted with the 
 operations follow (the counts say how the work grows; the time says at what rate), and
 shown with R², the share of log(time)'s variance the line explains. A time series that
 stays within ``FLAT_SPAN`` from its smallest to its largest figure is called flat, never
-given a model, and one whose line explains less than ``MIN_R2`` of it is called noise.
+given a model, and one whose line explains less than ``MIN_R2`` of it, or falls as the
+sizes grow, is called noise.
 Only the larger half of the sizes is fitted (at least 3 of them), so that
 the constant terms of small sizes do not blur the asymptotic growth.
 """
@@ -148,7 +149,7 @@ def fit_time(sizes: list[int], seconds: list[float | None], counts: Fit) -> Fit:
     mean = sum(ys) / len(ys)
     total = sum((y - mean) ** 2 for y in ys)
     r2 = 1 - residual / total if total else 1.0
-    if r2 < MIN_R2:
+    if r2 < MIN_R2 or slope < 0:  # a time that falls as the work grows is noise too
         return Fit("noise", factor=span, points=len(pairs), r2=r2)
     if exponential:
         return Fit("exponential", factor=math.exp(slope), points=len(pairs), r2=r2)
