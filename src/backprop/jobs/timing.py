@@ -44,7 +44,6 @@ UNKNOWN_MARGIN = 1.0  # one sample: its spread is unknown, so only a factor of 2
 # on PYTHON every mode runs the reference Python loops, with the same arithmetic, bit for
 # bit (tests/test_timing.py).
 PYTHON = SimpleNamespace(**vars(FLOAT))
-ENGINES = {"python": "pure Python", "compiled": "compiled core"}
 
 
 @dataclass(frozen=True)
