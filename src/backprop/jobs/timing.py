@@ -82,7 +82,7 @@ class Timing:
     def as_dict(self) -> dict:
         return {"median_seconds": self.seconds, "best_seconds": self.best,
                 "q1_seconds": self.q1, "q3_seconds": self.q3, "spread_seconds": self.spread,
-                "runs": self.repeats, "loops": self.loops, "engine": self.engine}
+                "runs": self.repeats, "engine": self.engine}
 
 
 def summarize(samples: list[float], loops: int = 1, engine: str = "python") -> Timing:
