@@ -51,11 +51,15 @@ REPRESENTATIVE = [
 
 
 RELATIVE_TIME = re.compile(r'("relative_time": )[-+.\deE]+')
+# what compare's times say of its ranking is the clock's too (docs/performance.md)
+TIMES_NOTE = re.compile(r'^times: .*?(?=^shape: )|("times": )".*?"|("disagreements": )\[.*?\]',
+                        re.S | re.M)
 
 
 def untimed(text: str) -> list[str]:
     """The lines of ``text`` without what a clock decides: times, and on a line with a time,
     what follows it (times relative to others)."""
+    text = TIMES_NOTE.sub(lambda m: (m.group(1) or m.group(2) or "") + "<time>", text)
     lines = normalise(RELATIVE_TIME.sub(r"\1<time>", text))
     return [line[:line.index("<time>")] if "<time>" in line else line for line in lines]
 

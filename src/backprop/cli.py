@@ -98,6 +98,7 @@ def grad(
     atol: Atol = 1e-12,
     strict: Strict = False,
     program: ProgramListing = False,
+    repeats: Repeats = 5,
     **limits,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
@@ -117,7 +118,8 @@ def grad(
     fmt = _format(out_format, ("text", "json", "markdown"), json_out)
     report = run_grad(read_graph(exprs, expr, limits), at=at, wrt=wrt, mode=mode,
                       run_check=not no_check, rtol=rtol, atol=atol, limits=limits,
-                      strict=strict, picture=fmt == "markdown", explain=explain)
+                      strict=strict, picture=fmt == "markdown", explain=explain,
+                      repeats=repeats)
     from backprop.render.show import show_grad
 
     show_grad(report, fmt, output)

@@ -143,7 +143,9 @@ Rtol = Annotated[float, typer.Option("--rtol", help="Relative tolerance of the c
 Atol = Annotated[float, typer.Option("--atol", help="Absolute tolerance of the check.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of the random point.")]
 Repeats = Annotated[int, typer.Option(
-    "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
+    "--repeat", "--repeats", click_type=COUNT,
+    help="Time each mode in this many runs after a warm-up (median, best and spread shown; "
+         "docs/performance.md).")]
 
 # -- the gradient as a graph (docs/second-order.md) --------------------------------------
 

@@ -1,13 +1,21 @@
 """The ``compare`` job as plain data: every mode on one graph, what it costs, and a verdict.
 
-For each mode: its exact counts (counts.py), its measured time (the median of a few runs,
-``time.perf_counter``) and both as a multiple of one function evaluation. A mode over a
-limit is *estimated, not run*: its exact counts come from a dynamic program over the graph
-(``modes.forward.estimate``, ``modes.paths.plan``), never from running it.
+For each mode: its exact counts (counts.py), its measured time and both as a multiple of one
+function evaluation, and its cost against the function's beside the textbook bound it must
+respect (jobs/bounds.py). A mode over a limit is *estimated, not run*: its exact counts come
+from a dynamic program over the graph (``modes.forward.estimate``, ``modes.paths.plan``),
+never from running it.
 
-The verdict ranks the modes by passes over the graph (forward: one sweep per input,
-reverse: one sweep per output, paths: one walk per path), then by exact operation count;
-timing never decides it, so it is the same on every machine and every run.
+Times come from the one helper (jobs/timing.py): a warm-up, then k samples, the median
+with its best and spread. Every mode and the evaluation they are divided by are timed on
+the same engine, pure Python; the compiled core's evaluation and reverse sweep are timed
+apart (``compiled``) and never ranked against them.
+
+The verdict (``verdict``, over a dict of candidates: a compressed or checkpointed mode can
+join it) ranks by passes over the graph (forward: one sweep per input, reverse: one sweep
+per output, paths: one walk per path), then by exact operation count; timing never decides
+it, so it is the same on every machine and every run. Where the measured times rank two
+modes the other way beyond the noise, the verdict says so and why (``TimingNote``).
 
 Nothing here prints; render/compare_view.py and render/compare_json.py do.
 """
@@ -15,11 +23,9 @@ Nothing here prints; render/compare_view.py and render/compare_json.py do.
 from __future__ import annotations
 
 import random
-import statistics
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
+from backprop.engine.accel import CORE
 from backprop.engine.counts import Counts
 from backprop.errors import InputError
 from backprop.engine.evaluate import evaluate, non_finite_warnings
@@ -27,33 +33,22 @@ from backprop.engine.graph import Graph
 from backprop.limits import Limits
 from backprop.engine.modes import MODES, agreement, run_mode
 from backprop.engine.modes import forward as forward_mode
+from backprop.jobs.bounds import Bounds, mode_bounds, ratio
 from backprop.jobs.common import input_ids
+from backprop.jobs.timing import (DEFAULT_REPEATS, PYTHON, TIME_BUDGET, Timing, faster,
+                                  median_time)
 from backprop.engine.modes import paths as paths_mode
 from backprop.engine.count_text import counted, fmt_count
 
-DEFAULT_REPEATS = 5
-TIME_BUDGET = 1.0  # seconds: stop repeating a measurement once this much was spent
+__all__ = ["DEFAULT_REPEATS", "TIME_BUDGET", "Timing", "median_time", "ratio", "compare",
+           "verdict", "cost_modes", "ModeCost", "Comparison", "PerEvaluation",
+           "random_point"]
+
 RANDOM_RANGE = (0.1, 0.9)  # inside every op's domain (log, sqrt, asin, acos, ...)
-RULE = "fewest sweeps or paths wins (each is one pass over the graph); operations break ties"
-
-
-@dataclass(frozen=True)
-class Timing:
-    seconds: float  # the median of the runs
-    repeats: int
-
-
-def median_time(function: Callable[[], Any], repeats: int = DEFAULT_REPEATS,
-                budget: float = TIME_BUDGET) -> tuple[Any, Timing]:
-    """Run ``function`` up to ``repeats`` times (fewer once ``budget`` seconds are spent)."""
-    times, result = [], None
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-        if sum(times) >= budget:
-            break
-    return result, Timing(statistics.median(times), len(times))
+RULE = ("exact counts decide, never times: forward takes one sweep per input, reverse one "
+        "per output, path enumeration one walk per path, and each pass visits up to every "
+        "edge, so the work grows as passes × edges: fewest passes wins, exact operations "
+        "break ties")
 
 
 @dataclass(frozen=True)
@@ -119,7 +114,8 @@ def _over_ops(counts: Counts, limits: Limits) -> str | None:
 def cost_modes(graph: Graph, values: list[float], wrt_ids: list[int], limits: Limits,
                repeats: int = DEFAULT_REPEATS, budget: float = TIME_BUDGET) \
         -> dict[str, ModeCost]:
-    """Run (and time) every mode within the limits; estimate the others exactly."""
+    """Run every mode within the limits, timed on the pure-Python engine (jobs/timing.py);
+    estimate the others exactly."""
     costs = {}
     for mode, (counts, reason) in plan_modes(graph, wrt_ids, limits).items():
         if reason is not None:
@@ -128,10 +124,26 @@ def cost_modes(graph: Graph, values: list[float], wrt_ids: list[int], limits: Li
         options = {"max_paths": limits.max_paths, "max_ops": limits.max_ops} \
             if mode == "paths" else {}
         result, timing = median_time(
-            lambda: run_mode(mode, graph, values, wrt_ids, **options), repeats, budget)
+            lambda: run_mode(mode, graph, values, wrt_ids, PYTHON, **options), repeats,
+            budget)
         jacobian = [[float(v) for v in row] for row in result.jacobian]
         costs[mode] = ModeCost(mode, result.counts, ran=True, timing=timing, jacobian=jacobian)
     return {mode: costs[mode] for mode in MODES}
+
+
+@dataclass(frozen=True)
+class TimingNote:
+    """Where the measured times rank two modes the other way round from the counts,
+    beyond the noise of both (jobs/timing.faster), and why."""
+
+    faster: str  # the mode measured faster
+    slower: str  # the mode the counts rank before it
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return (f"{self.faster} measured faster than {self.slower}, beyond the noise: "
+                f"{self.reason}")
 
 
 @dataclass(frozen=True)
@@ -141,15 +153,34 @@ class Verdict:
     text: str
     shape: str  # forward's sweeps against reverse's for this Jacobian shape
     rule: str = RULE
+    disagreements: list[TimingNote] = field(default_factory=list)
+    close: list[tuple[str, str]] = field(default_factory=list)  # timed pairs within the noise
+
+    @property
+    def times(self) -> str:
+        """What the measured times say about the ranking, in one sentence."""
+        if self.disagreements:
+            return "; ".join(note.text for note in self.disagreements)
+        within = "" if not self.close else " (" + ", ".join(
+            f"{a} and {b} within the noise" for a, b in self.close) + ")"
+        return "measured times agree with the counts' ranking" + within
 
 
-def verdict(costs: dict[str, ModeCost], outputs: int, inputs: int) -> Verdict:
-    """Name the cheapest mode and why: fewest passes over the graph, then fewest operations."""
-    order = {mode: k for k, mode in enumerate(("reverse", "forward", "paths"))}
-    ranked = sorted(costs.values(), key=lambda c: (c.passes, c.operations, order[c.mode]))
+def _order(mode: str) -> int:
+    """Ties list reverse first (one sweep serves every input), candidates beyond the three
+    modes after them."""
+    order = ("reverse", "forward", "paths")
+    return order.index(mode) if mode in order else len(order)
+
+
+def verdict(costs: dict, outputs: int, inputs: int) -> Verdict:
+    """Name the cheapest candidate and why: fewest passes over the graph, then fewest
+    operations. ``costs``: name -> a candidate with ``mode``, ``passes``, ``passes_text()``,
+    ``operations``, ``ran`` and ``timing`` (a ModeCost, or any cost of that shape)."""
+    ranked = sorted(costs.values(), key=lambda c: (c.passes, c.operations, _order(c.mode)))
     best = ranked[0]
     tied = [c for c in ranked if (c.passes, c.operations) == (best.passes, best.operations)]
-    tied.sort(key=lambda c: MODES.index(c.mode))
+    tied.sort(key=lambda c: (MODES.index(c.mode) if c.mode in MODES else len(MODES)))
     if inputs == 0:
         text = "nothing to differentiate: the expression has no variables"
         return Verdict([], [c.mode for c in ranked], text, text)
@@ -168,31 +199,48 @@ def verdict(costs: dict[str, ModeCost], outputs: int, inputs: int) -> Verdict:
                     f"{runner.mode}, fewer operations)"
     rest_costs = [c for c in ranked if c not in tied]
     rest = [f"{c.mode}: {_why(c)}" for c in rest_costs]
-    forward, reverse = costs["forward"].counts.sweeps, costs["reverse"].counts.sweeps
+    forward = costs["forward"].counts.sweeps if "forward" in costs else inputs
+    reverse = costs["reverse"].counts.sweeps if "reverse" in costs else outputs
     shape = (f"{counted(outputs, 'output')} x {counted(inputs, 'input')}: forward needs "
              f"{counted(forward, 'sweep')} (one per input), reverse "
              f"{fmt_count(reverse)} (one per output)")
     shape += ", so " + ("reverse wins for this shape" if reverse < forward else
                         "forward wins for this shape" if forward < reverse else
                         "the shape favours neither")
-    return Verdict([c.mode for c in tied], [c.mode for c in tied + rest_costs],
-                   "; ".join([head, *rest]), shape)
+    order = tied + rest_costs
+    disagreements, close = timing_notes(order)
+    return Verdict([c.mode for c in tied], [c.mode for c in order],
+                   "; ".join([head, *rest]), shape, RULE, disagreements, close)
 
 
-def _why(cost: ModeCost) -> str:
+def timing_notes(ranked: list) -> tuple[list[TimingNote], list[tuple[str, str]]]:
+    """For every two timed candidates, cheapest by the counts first: a TimingNote where
+    the later one was measured faster beyond the noise, else the pair if within it."""
+    timed = [c for c in ranked if c.ran and c.timing is not None]
+    notes, close = [], []
+    for k, first in enumerate(timed):
+        for second in timed[k + 1:]:
+            if faster(second.timing, first.timing):
+                notes.append(TimingNote(second.mode, first.mode, _reason(second, first)))
+            elif not faster(first.timing, second.timing):
+                close.append((first.mode, second.mode))
+    return notes, close
+
+
+def _reason(quick, ranked_first) -> str:
+    """Why a candidate the counts rank later ran faster: the counts say it when they can."""
+    if quick.operations < ranked_first.operations:
+        return (f"it does fewer operations here ({fmt_count(quick.operations)} against "
+                f"{fmt_count(ranked_first.operations)}); the counts rank by passes first "
+                "because passes × edges is what grows with the graph")
+    return (f"with as many operations or more ({fmt_count(quick.operations)} against "
+            f"{fmt_count(ranked_first.operations)}), its Python loop pays less per step "
+            "(per-sweep and per-node bookkeeping, which exact counts do not weigh)")
+
+
+def _why(cost) -> str:
     text = f"{cost.passes_text()}, {counted(cost.operations, 'operation')}"
     return text + ("" if cost.ran else " (estimated, not run)")
-
-
-def ratio(numerator: int, denominator: int) -> float | int | None:
-    """numerator / denominator as a float, or the exact whole quotient (an int) when a float
-    cannot hold it (counts such as 2^2000 paths); None when the denominator is 0."""
-    if not denominator:
-        return None
-    try:
-        return numerator / denominator
-    except OverflowError:
-        return numerator // denominator
 
 
 class PerEvaluation:
@@ -226,6 +274,8 @@ class Comparison(PerEvaluation):
     verdict: Verdict
     warnings: list[str] = field(default_factory=list)
     mode_difference: float | None = None  # the largest relative difference of the modes run
+    compiled: dict[str, Timing] | None = None  # the core's evaluation and reverse, apart
+    bounds: Bounds | None = None  # each mode against the function (jobs/bounds.py)
 
     def relative_operations(self, mode: str) -> float | int | None:
         """Exact: the mode's partials + multiplications + additions per primitive evaluated."""
@@ -252,10 +302,25 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
         point = random_point(graph, seed)
     names = parse_wrt(wrt, graph)
     wrt_ids = input_ids(graph, names)
-    values, evaluation = median_time(lambda: evaluate(graph, point), repeats)
+    values = evaluate(graph, point)
+    _, evaluation = median_time(lambda: evaluate(graph, point, PYTHON), repeats)
     warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_modes(graph, values, wrt_ids, limits, repeats)
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
     difference = agreement([c.jacobian for c in costs.values() if c.jacobian is not None])
     return Comparison(graph, text, names, point, chosen, seed, evaluation, costs,
-                      verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference)
+                      verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference,
+                      compiled_timings(graph, point, values, wrt_ids, repeats),
+                      mode_bounds(graph, wrt_ids, costs) if wrt_ids else None)
+
+
+def compiled_timings(graph: Graph, point: dict[str, float], values: list[float],
+                     wrt_ids: list[int], repeats: int = DEFAULT_REPEATS,
+                     budget: float = TIME_BUDGET) -> dict[str, Timing] | None:
+    """The compiled core's evaluation and reverse sweep, timed apart (None without it)."""
+    if CORE is None:
+        return None
+    _, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget, "compiled")
+    _, reverse = median_time(lambda: run_mode("reverse", graph, values, wrt_ids), repeats,
+                             budget, "compiled")
+    return {"evaluation": evaluation, "reverse": reverse}

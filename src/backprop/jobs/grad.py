@@ -25,6 +25,10 @@ from backprop.engine.printer import to_text
 if TYPE_CHECKING:
     from backprop.jobs.picture import Picture
 
+GRAD_REPEATS = 5
+GRAD_BUDGET = 0.05  # seconds per mode spent on repeats
+GRAD_ALONE = 0.25  # seconds: a run this long on a graph of GRAD_LARGE edges or more is its
+GRAD_LARGE = 100_000  # own figure (its one-time costs are a small part of it): not re-run
 FORMULA_NODE_LIMIT = 400  # above this, formulas are skipped when numbers are asked for
 SYMBOLIC_NODE_LIMIT = 5_000  # above this, a gradient without --at is refused
 
@@ -40,7 +44,7 @@ class GradReport:
     output_values: list[Any] | None  # floats at the point
     output_formulas: list[Any] | None  # SymPy expressions, or their text at a point
     results: dict[str, ModeResult]  # per mode; numbers at a point, else formulas
-    timings: dict[str, float]  # seconds per mode
+    timings: dict[str, float]  # seconds per mode: the median (jobs/timing.py)
     formulas: list[list[Any]] | None  # the symbolic Jacobian (its text at a point), if affordable
     check: CheckResult | None
     refused: dict[str, str] = field(default_factory=dict)  # mode -> why it was not run
@@ -50,6 +54,7 @@ class GradReport:
     picture: Picture | None = None  # the annotated graph, when asked for and small enough
     explanation: Any = None  # jobs.explain.Explanation, every step (--explain), when asked
     kinks: list = field(default_factory=list)  # engine.kinks.Kink: nodes on a kink at the point
+    timing_details: dict[str, Any] = field(default_factory=dict)  # mode -> jobs.timing.Timing
 
     @property
     def jacobian(self) -> list[list[Any]]:
@@ -72,7 +77,7 @@ def stood_by(results: dict[str, ModeResult]) -> list[list[Any]]:
 def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: str = "reverse",
          run_check: bool = True, rtol: float = 1e-9, atol: float = 1e-12,
          limits: Limits | None = None, strict: bool = False, picture: bool = False,
-         explain: bool = False) -> GradReport:
+         explain: bool = False, repeats: int = GRAD_REPEATS) -> GradReport:
     """Differentiate ``graph`` in the chosen modes, at a point or symbolically, and check;
     with ``picture``, annotate small graphs for a picture too (``--format markdown``);
     with ``explain``, write every step down (``--explain``)."""
@@ -112,6 +117,8 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     results, timings, refused = run_modes(
         modes, lambda name: _run(name, graph, values, wrt_ids, point, limits))
     warnings += [f"{name} mode not run: {message}" for name, message in refused.items()]
+    details = time_modes(results, timings, graph, values, wrt_ids, point, limits, repeats)
+    timings = {name: timing.seconds for name, timing in details.items()}
     # All of SymPy's work (formulas as text included: ordering a sum's terms can evaluate
     # e^(e^(6.4e11)) for ever) runs in a side process killed at --check-timeout.
     sympy_job = SympyJob(graph, names, run_check, rtol, atol, limits.check_timeout)
@@ -136,7 +143,8 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
                         names, point, output_values, output_formulas, results, timings,
                         formulas, check, refused, warnings, strict_error,
                         _mode_difference(results, point),
-                        _picture(graph, point) if picture else None, kinks=kinks)
+                        _picture(graph, point) if picture else None, kinks=kinks,
+                        timing_details=details)
     if not explain:
         return report
     from backprop.jobs.explain import Narrated, explain_bounded
@@ -144,6 +152,37 @@ def grad(graph: Graph, *, at: str | None = None, wrt: str | None = None, mode: s
     # the explanation narrates the finished report, so it completes a copy of it
     narrated = Narrated.of(report)
     return replace(report, explanation=explain_bounded(narrated, limits.check_timeout))
+
+
+def time_modes(results: dict[str, ModeResult], first: dict[str, float], graph: Graph,
+               values: list, wrt_ids: list[int], point, limits: Limits,
+               repeats: int = GRAD_REPEATS, budget: float = GRAD_BUDGET) -> dict[str, Any]:
+    """Each mode's Timing (jobs/timing.py): warmed up and repeated within ``budget``. One
+    mode is timed on the engine that ran it; several on one engine, pure Python (the core
+    sweeps reverse mode only), so that their times compare. On a large graph a mode whose
+    own run took GRAD_ALONE or more is not run again: that run is its figure, one sample."""
+    from backprop.engine.accel import CORE
+    from backprop.jobs.timing import PYTHON, median_time, summarize
+
+    details = {}
+    for name in results:
+        if point is None:
+            backend, engine = _symbolic(), "sympy"
+        elif len(results) > 1:
+            backend, engine = PYTHON, "python"
+        else:
+            backend = None
+            engine = "compiled" if name == "reverse" and CORE is not None else "python"
+        if first[name] >= GRAD_ALONE and graph.edge_count >= GRAD_LARGE \
+                and (len(results) == 1 or point is None):
+            details[name] = summarize([first[name]], 1, engine)
+            continue
+        options = {"max_paths": limits.max_paths, "max_ops": limits.max_ops} \
+            if name == "paths" else {}
+        _, details[name] = median_time(
+            lambda: run_mode(name, graph, values, wrt_ids, backend, **options), repeats,
+            budget, engine, warm=engine == "python" and len(results) > 1)
+    return details
 
 
 def _mode_difference(results: dict[str, ModeResult], point) -> float | None:

@@ -17,6 +17,7 @@ from backprop.engine.graph import Graph
 from backprop.errors import InputError, LimitError
 from backprop.jobs.compare import (DEFAULT_REPEATS, TIME_BUDGET, PerEvaluation, Timing,
                                    median_time, random_point, ratio)
+from backprop.jobs.timing import PYTHON  # f timed on the pairings' engine, Python
 from backprop.jobs.hessian import PAIRINGS, Pairing, cheapest, over_limit, run_pairing
 from backprop.limits import Limits
 
@@ -128,7 +129,7 @@ def compare_pairings(graph: Graph, *, at=None, wrt: str | None = None, seed: int
     chosen = point is None
     if chosen:
         point = random_point(graph, seed)
-    values, evaluation = median_time(lambda: evaluate(graph, point), repeats)
+    values, evaluation = median_time(lambda: evaluate(graph, point, PYTHON), repeats)
     warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_pairings(graph, point, limits, repeats)
     ran = {name: cost.pairing for name, cost in costs.items() if cost.pairing is not None}

@@ -1,12 +1,20 @@
 """The ``scale`` job as plain data: one graph family over a range of sizes, every mode's cost.
 
 Per size: the graph's shape, each mode's exact counts and measured time (modes over a limit
-are estimated, not run, exactly as in ``compare``). Per mode: the fitted growth of its
-passes (sweeps or paths), of its operations and of its measured time. A fit is a least
-squares line through log(value) against size (exponential: a factor per step) and against
-log(size) (polynomial: an exponent); the smaller residual wins. Only the larger half of the
-sizes is fitted (at least 3 of them), so that the constant terms of small sizes do not blur
-the asymptotic growth.
+are estimated, not run, exactly as in ``compare``; times on the pure-Python engine, warmed
+up and repeated by jobs/timing.py). Per mode: the fitted growth of its passes (sweeps or
+paths) and of its operations, both exact counts, and of its measured time.
+
+A count's fit is a least squares line through log(value) against size (exponential: a
+factor per step) and against log(size) (polynomial: an exponent); exponential wins only
+when its residual is less than half the polynomial's. A time is fitted with the model its
+operations follow (the counts say how the work grows; the time says at what rate), and
+shown with R², the share of log(time)'s variance the line explains. A time series that
+stays within ``FLAT_SPAN`` from its smallest to its largest figure is called flat, never
+given a model, and one whose line explains less than ``MIN_R2`` of it, or falls as the
+sizes grow, is called noise.
+Only the larger half of the sizes is fitted (at least 3 of them), so that
+the constant terms of small sizes do not blur the asymptotic growth.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from backprop.jobs.compare import ModeCost, cost_modes, median_time, random_point, Timing
+from backprop.jobs.timing import NOISE_FLOOR, PYTHON
 from backprop.errors import InputError, LimitError
 from backprop.engine.evaluate import evaluate
 from backprop.frontends.families import FAMILIES, Family
@@ -25,6 +34,8 @@ DEFAULT_REPEATS = 3
 TIME_BUDGET = 0.5  # seconds per measurement
 MAX_SIZES = 200  # sizes per run
 MIN_FIT_POINTS = 3
+FLAT_SPAN = 1 + 2 * NOISE_FLOOR  # a time series within ×1.5 end to end is flat
+MIN_R2 = 0.5  # a time fit that explains less than half of log(time)'s variance: noise
 
 
 def get_family(name: str) -> Family:
@@ -77,24 +88,30 @@ def parse_sizes(text: str, family: Family, max_nodes: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Fit:
-    model: str | None  # "constant", "linear", "polynomial", "exponential"; None: no fit
+    model: str | None  # constant, linear, polynomial, exponential; times also flat, noise
     exponent: float | None = None  # polynomial: value ~ size^exponent
-    factor: float | None = None  # exponential: value ~ factor^size
+    factor: float | None = None  # exponential: value ~ factor^size; flat: largest / smallest
     points: int = 0
+    r2: float | None = None  # times: the share of log(time)'s variance the line explains
 
     @property
     def text(self) -> str:
         if self.model is None:
             return f"too few sizes to fit (need {MIN_FIT_POINTS})"
+        quality = "" if self.r2 is None else f" (R² {self.r2:.2f})"
+        if self.model == "flat":
+            return f"flat: within the noise (×{self.factor:.2f} end to end)"
+        if self.model == "noise":
+            return f"no clear growth: noise{quality}"
         if self.model == "polynomial":
-            return f"polynomial, n^{self.exponent:.2f}"
+            return f"polynomial, n^{self.exponent:.2f}{quality}"
         if self.model == "exponential":
-            return f"exponential, ×{self.factor:.2f} per +1"
-        return self.model
+            return f"exponential, ×{self.factor:.2f} per +1{quality}"
+        return self.model + quality
 
     def as_dict(self) -> dict:
         return {"model": self.model, "exponent": self.exponent, "factor": self.factor,
-                "points": self.points, "text": self.text}
+                "points": self.points, "r2": self.r2, "text": self.text}
 
 
 def _line(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -107,14 +124,45 @@ def _line(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return slope, residual
 
 
+def _fitted(sizes: list[int], values: list[float | int | None]) -> list[tuple[int, float]]:
+    """The (size, value) pairs a fit uses: positive values, the larger half of the sizes
+    (at least MIN_FIT_POINTS); empty when there are fewer sizes than that."""
+    pairs = sorted((s, v) for s, v in zip(sizes, values) if v is not None and v > 0)
+    if len({s for s, _ in pairs}) < MIN_FIT_POINTS:
+        return []
+    return pairs[-max(MIN_FIT_POINTS, (len(pairs) + 1) // 2):]
+
+
+def fit_time(sizes: list[int], seconds: list[float | None], counts: Fit) -> Fit:
+    """A time series fitted with the model of the counts ``counts`` (their fit), with its
+    R²; flat when it stays within FLAT_SPAN end to end, whatever the counts do."""
+    pairs = _fitted(sizes, seconds)
+    if not pairs:
+        return Fit(None, points=sum(1 for v in seconds if v))
+    ys = [math.log(v) for _, v in pairs]
+    span = math.exp(max(ys) - min(ys))
+    if span < FLAT_SPAN:
+        return Fit("flat", factor=span, points=len(pairs))
+    exponential = counts.model == "exponential"
+    xs = [float(s) if exponential else math.log(s) for s, _ in pairs]
+    slope, residual = _line(xs, ys)
+    mean = sum(ys) / len(ys)
+    total = sum((y - mean) ** 2 for y in ys)
+    r2 = 1 - residual / total if total else 1.0
+    if r2 < MIN_R2 or slope < 0:  # a time that falls as the work grows is noise too
+        return Fit("noise", factor=span, points=len(pairs), r2=r2)
+    if exponential:
+        return Fit("exponential", factor=math.exp(slope), points=len(pairs), r2=r2)
+    model = "constant" if abs(slope) < 0.15 else "linear" if abs(slope - 1) < 0.15 \
+        else "polynomial"
+    return Fit(model, exponent=slope, points=len(pairs), r2=r2)
+
+
 def fit_growth(sizes: list[int], values: list[float | int | None]) -> Fit:
     """Choose between value ~ size^k and value ~ f^size on the larger half of the sizes."""
-    pairs = [(s, v) for s, v in zip(sizes, values) if v is not None and v > 0]
-    pairs.sort()
-    if len({s for s, _ in pairs}) < MIN_FIT_POINTS:
-        return Fit(None, points=len(pairs))
-    half = max(MIN_FIT_POINTS, (len(pairs) + 1) // 2)
-    pairs = pairs[-half:]
+    pairs = _fitted(sizes, values)
+    if not pairs:
+        return Fit(None, points=sum(1 for v in values if v is not None and v > 0))
     ys = [math.log(v) for _, v in pairs]
     if max(ys) - min(ys) < 1e-9:
         return Fit("constant", exponent=0.0, points=len(pairs))
@@ -166,7 +214,8 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
             progress(len(rows), len(sizes), f"{family.size_name} {size:,}")
         graph = family.build(size)
         point = random_point(graph, seed)
-        values, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)
+        values = evaluate(graph, point)
+        _, evaluation = median_time(lambda: evaluate(graph, point, PYTHON), repeats, budget)
         costs = cost_modes(graph, values, list(graph.inputs), limits, repeats, budget)
         # only the counts and times are kept per size
         costs = {mode: replace(cost, jacobian=None) for mode, cost in costs.items()}
@@ -176,10 +225,11 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
     fits = {}
     for mode in MODES:
         costs = [row.costs[mode] for row in rows]
+        operations = fit_growth(sizes, [c.operations for c in costs])
         fits[mode] = {
             "passes": fit_growth(sizes, [c.passes for c in costs]),
-            "operations": fit_growth(sizes, [c.operations for c in costs]),
-            "seconds": fit_growth(sizes, [c.seconds for c in costs]),
+            "operations": operations,
+            "seconds": fit_time(sizes, [c.seconds for c in costs], operations),
         }
     return ScaleResult(family, sizes, rows, limits, seed, fits)
 

@@ -12,6 +12,7 @@ import io
 
 from backprop.engine.counts import FIELDS
 from backprop.render.json_doc import JSON_VERSION, number
+from backprop.render.timing_text import timing_document
 
 
 def _head(command: str, result) -> dict:
@@ -33,6 +34,7 @@ def _mode_document(comparison, mode: str) -> dict:
         "repeats": cost.timing.repeats if cost.timing else 0,
         "relative_time": number(comparison.relative_time(mode)),
         "relative_operations": _ratio(comparison.relative_operations(mode)),
+        "timing": timing_document(cost.timing),
         "jacobian": None if cost.jacobian is None
         else [[number(v) for v in row] for row in cost.jacobian],
     }
@@ -54,29 +56,43 @@ def compare_document(comparison) -> dict:
         "shape": {"outputs": len(graph.outputs), "inputs": len(c.wrt)},
         "graph": {"nodes": len(graph), "edges": graph.edge_count, "depth": graph.depth},
         "evaluation": {"primitives": c.primitives, "seconds": number(c.evaluation.seconds),
-                       "repeats": c.evaluation.repeats},
+                       "repeats": c.evaluation.repeats,
+                       "timing": timing_document(c.evaluation)},
         "modes": {mode: _mode_document(c, mode) for mode in c.costs},
+        "compiled": None if c.compiled is None
+        else {name: timing_document(t) for name, t in c.compiled.items()},
+        "bounds": None if c.bounds is None else c.bounds.as_dict(),
         "verdict": {"winners": c.verdict.winners, "ranking": c.verdict.ranking,
-                    "text": c.verdict.text, "shape": c.verdict.shape, "rule": c.verdict.rule},
+                    "text": c.verdict.text, "shape": c.verdict.shape, "rule": c.verdict.rule,
+                    "times": c.verdict.times,
+                    "disagreements": [{"faster": n.faster, "slower": n.slower,
+                                       "reason": n.reason} for n in c.verdict.disagreements]},
         "agreement": number(c.mode_difference),
         "warnings": c.warnings,
     }
 
 
 COMPARE_CSV_FIELDS = ("mode", "status", *[f for f in FIELDS], "operations", "seconds", "repeats",
-                      "relative_time", "relative_operations", "reason")
+                      "relative_time", "relative_operations", "reason", "best_seconds",
+                      "spread_seconds", "engine", "nonscalar", "nonscalar_ratio")
 
 
 def compare_csv(comparison) -> str:
     rows = []
     for mode, cost in comparison.costs.items():
+        bound = comparison.bounds.modes.get(mode) if comparison.bounds else None
         row = {"mode": mode, "status": "run" if cost.ran else "estimated",
                **{f: getattr(cost.counts, f) for f in FIELDS},
                "operations": cost.operations, "seconds": cost.seconds,
                "repeats": cost.timing.repeats if cost.timing else 0,
                "relative_time": comparison.relative_time(mode),
                "relative_operations": comparison.relative_operations(mode),
-               "reason": cost.reason}
+               "reason": cost.reason,
+               "best_seconds": cost.timing and cost.timing.best,
+               "spread_seconds": cost.timing and cost.timing.spread,
+               "engine": cost.timing and cost.timing.engine,
+               "nonscalar": bound and bound.nonscalar,
+               "nonscalar_ratio": bound and bound.nonscalar_ratio}
         rows.append(row)
     return _csv(COMPARE_CSV_FIELDS, rows)
 
@@ -187,7 +203,8 @@ def scale_document(result) -> dict:
              "evaluation_seconds": number(row.evaluation.seconds),
              "modes": {mode: {"status": "run" if cost.ran else "estimated",
                               "reason": cost.reason, "counts": cost.counts.as_dict(),
-                              "operations": cost.operations, "seconds": number(cost.seconds)}
+                              "operations": cost.operations, "seconds": number(cost.seconds),
+                              "timing": timing_document(cost.timing)}
                        for mode, cost in row.costs.items()}}
             for row in result.rows
         ],

@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop.render.console import new_table, print_table, render_warnings
+from backprop.render.timing_text import timing_text
 from backprop.render.numbers import CELL_EXACT_BELOW, counted, fmt, fmt_count, fmt_ratio, fmt_seconds
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -43,22 +44,33 @@ def _title(graph, text: str | None) -> str:
 
 # -- compare ---------------------------------------------------------------------------------
 
-def _compare_head(c, console: Console, table: Table, verdict: str, rule: str) -> None:
-    """f, the point, one evaluation's cost, the cost table, the verdict and its rule: what
-    both orders open with."""
+def _compare_head(c, console: Console, table: Table, verdict: str, rule: str,
+                  tables: tuple = ()) -> None:
+    """f, the point, one evaluation's cost, the cost table (and ``tables`` after it), the
+    verdict and its rule: what both orders open with."""
     console.print(_title(c.graph, c.text))
     console.print(escape(_point_line(c.point, c.seed if c.random_point else None)))
     console.print(f"one function evaluation: {counted(c.primitives, 'primitive')}, "
-                  f"{fmt_seconds(c.evaluation.seconds)} (median of {c.evaluation.repeats})")
+                  f"{timing_text(c.evaluation)}")
     console.print()
     print_table(console, table)
+    for shown, notes in tables:
+        console.print()
+        print_table(console, shown)
+        for note in notes:
+            console.print(f"[dim]{escape(note)}[/dim]")
+    if tables:
+        console.print()
     console.print(f"[bold]verdict:[/bold] {escape(verdict)}")
     console.print(f"[dim]rule: {escape(rule)}[/dim]")
 
 
 def render_compare(comparison, console: Console) -> None:
     c = comparison
-    _compare_head(c, console, compare_table(c), c.verdict.text, c.verdict.rule)
+    tables = (time_table(c),) + ((bounds_table(c),) if c.bounds is not None else ())
+    _compare_head(c, console, compare_table(c), c.verdict.text, c.verdict.rule, tables)
+    if c.verdict.winners and any(cost.timing for cost in c.costs.values()):
+        console.print(f"times: {escape(c.verdict.times)}")
     console.print(f"shape: {escape(c.verdict.shape)}")
     if c.mode_difference is not None:
         console.print(f"modes agree: largest relative difference {c.mode_difference:.3g}")
@@ -69,11 +81,10 @@ def render_compare(comparison, console: Console) -> None:
 
 
 def compare_table(c) -> Table:
-    table = new_table("Cost per mode (beyond the shared primal pass)")
-    table.collapse_padding = True  # ten columns in 80
+    table = new_table("Cost per mode (exact counts, beyond the shared primal pass)")
+    table.collapse_padding = True
     table.add_column("mode", no_wrap=True)
-    for name in ("sweeps", "paths", "partials", "mults", "adds", "peak", "ops/eval", "time",
-                 "×eval"):
+    for name in ("sweeps", "paths", "partials", "mults", "adds", "peak", "ops/eval"):
         table.add_column(name, justify="right", overflow="fold")
     for mode, cost in c.costs.items():
         counts = cost.counts
@@ -81,15 +92,68 @@ def compare_table(c) -> Table:
             mode, _cell(counts.sweeps), _cell(counts.paths),
             _cell(counts.partial_evals), _cell(counts.multiplications),
             _cell(counts.additions), _cell(counts.peak_values),
-            fmt_ratio(c.relative_operations(mode)),
-            fmt_seconds(cost.seconds) if cost.ran else "not run",
-            fmt_ratio(c.relative_time(mode)), style="" if cost.ran else "dim")
-    repeats = max((x.timing.repeats for x in c.costs.values() if x.timing), default=0)
-    table.caption = ("ops/eval: exact partials + mults + adds per primitive evaluated; "
-                     f"×eval: measured time (median of up to {counted(repeats, 'run')}) "
-                     "over one evaluation's time")
+            fmt_ratio(c.relative_operations(mode)), style="" if cost.ran else "dim")
+    table.caption = "ops/eval: exact partials + mults + adds per primitive evaluated"
     table.caption_justify = "left"
     return table
+
+
+def time_table(c) -> tuple[Table, list[str]]:
+    """The measured times: every mode and the evaluation on one engine (pure Python), the
+    compiled core's figures apart."""
+    table = new_table("Measured time per mode (pure Python, after a warm-up)")
+    table.collapse_padding = True
+    table.add_column("mode", no_wrap=True)
+    for name in ("best", "median", "spread", "runs", "×eval"):
+        table.add_column(name, justify="right", overflow="fold")
+    rows = [(mode, cost.timing, c.relative_time(mode)) for mode, cost in c.costs.items()]
+    compiled = c.compiled or {}
+    if "reverse" in compiled:
+        seconds = compiled["evaluation"].seconds
+        rows.append(("reverse, compiled", compiled["reverse"],
+                     compiled["reverse"].seconds / seconds if seconds > 0 else None))
+    for mode, timing, relative in rows:
+        if timing is None:
+            table.add_row(mode, "not run", "-", "-", "-", "-", style="dim")
+            continue
+        table.add_row(mode, fmt_seconds(timing.best), fmt_seconds(timing.seconds),
+                      "-" if timing.spread is None else f"±{fmt_seconds(timing.spread)}",
+                      str(timing.repeats), fmt_ratio(relative),
+                      style="dim" if timing.engine != "python" else "")
+    notes = ["per call, of the runs after a warm-up; spread: their median absolute "
+             "deviation; ×eval: the median over one evaluation's, on the same engine"]
+    if compiled:
+        notes.append("reverse, compiled: the compiled core's sweep over its own evaluation "
+                     "(docs/performance.md), never ranked against Python's")
+    return table, notes
+
+
+def bounds_table(c) -> tuple[Table, list[str]]:
+    """Each mode's cost as a multiple of the function's, beside the bound it must respect."""
+    b = c.bounds
+    table = new_table(f"Against f: {counted(b.primitives, 'primitive')}, "
+                      f"{fmt_count(b.nonscalar)} nonscalar")
+    table.collapse_padding = True
+    table.add_column("mode", no_wrap=True)
+    for name in ("ops/eval", "bound", "nonscalar", "×f", "bound"):
+        table.add_column(name, justify="right", overflow="fold")
+    notes = []
+    for mode, m in b.modes.items():
+        over = m.within is False
+        table.add_row(mode, fmt_ratio(m.operations_ratio), _bound(m.operations_bound),
+                      _cell(m.nonscalar), fmt_ratio(m.nonscalar_ratio),
+                      _bound(m.nonscalar_bound), style="yellow" if over else "")
+        if m.note and mode != "paths":
+            notes.append(f"{mode}: {m.note}")
+    notes = [f"ops/eval bound: a sweep pays at most 3 operations per edge (a partial, a "
+             f"product, a sum), {3 * b.arity} per primitive per sweep; nonscalar: the operations of "
+             "the mode's gradient program with both factors depending on an input; its "
+             "bound: Baur and Strassen (1983), 3 per output (docs/counting.md)"] + notes
+    return table, notes
+
+
+def _bound(value: int | None) -> str:
+    return "-" if value is None else f"≤ {_cell(value)}"
 
 
 # -- compare --order 2: the Hessian's pairings -------------------------------------------------
@@ -227,8 +291,8 @@ def _scale_head(result, console: Console, command: str = "scale") -> None:
                   f"{counted(len(result.sizes), 'size')}, {family.size_name} "
                   f"{result.sizes[0]:,} to {result.sizes[-1]:,}")
     repeats = max((r.evaluation.repeats for r in result.rows), default=1)
-    console.print(f"at a random point (seed {result.seed}); times are medians of up to "
-                  f"{counted(repeats, 'run')}")
+    console.print(f"at a random point (seed {result.seed}); times: pure Python, the median "
+                  f"of up to {counted(repeats, 'run')} after a warm-up")
     console.print()
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from backprop.engine.counts import FIELDS
 from backprop.render.numbers import counted, fmt, fmt_seconds
+from backprop.render.timing_text import timing_caption
 
 COUNT_HEADERS = {"sweeps": "sweeps", "primitive_evals": "prims", "partial_evals": "partials",
                  "multiplications": "mults", "additions": "adds", "paths": "paths",
@@ -196,6 +197,10 @@ def render_grad(report, console: Console) -> None:
         console.print(f"modes agree: largest relative difference {report.mode_difference:.3g}")
         console.print()
     print_table(console, counts_table(report.results, report.timings))
+    caption = timing_caption(report.timing_details)
+    if caption:
+        console.print(f"[dim]{escape(caption)}[/dim]")
+        console.print()
     render_warnings(report.warnings)
     render_check(console, report.check)
 

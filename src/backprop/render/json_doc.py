@@ -12,6 +12,8 @@ import operator
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from backprop.render.timing_text import timing_document
+
 JSON_VERSION = 1
 
 
@@ -68,6 +70,7 @@ def grad_document(report) -> dict:
             name: {
                 "counts": result.counts.as_dict(),
                 "seconds": report.timings.get(name),
+                "timing": timing_document(report.timing_details.get(name)),
                 "jacobian": [numbers(row) for row in result.jacobian]
                 if numeric else [[formula(v) for v in row] for row in result.jacobian],
             }

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 from backprop.engine.counts import FIELDS
 from backprop.jobs.picture import EMBED_MAX_NODES as PICTURE_MAX_NODES
 from backprop.render.numbers import fmt, fmt_seconds
+from backprop.render.timing_text import timing_caption
 
 
 
@@ -147,6 +148,9 @@ def grad_markdown(report) -> str:
         parts += [f"Modes agree: largest relative difference {report.mode_difference:.3g}.",
                   ""]
     parts += ["### Cost per mode", "", counts_table(report.results, report.timings), ""]
+    caption = timing_caption(report.timing_details)
+    if caption:
+        parts += [cell(caption[0].upper() + caption[1:]) + ".", ""]
     if report.refused:
         parts += [f"- {cell(mode)} not run: {cell(why)}" for mode, why in report.refused.items()]
         parts.append("")
