@@ -23,6 +23,7 @@ from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph, GraphBuilder, Node
 from backprop.limits import Limits
 from backprop.engine.ops import CONSTANTS, FUNCTIONS, OPS
+from backprop.frontends.functions import Definitions, arity as arity_of
 
 
 _TOKEN = re.compile(
@@ -118,6 +119,7 @@ class _Parser:
         self.bound: dict[str, int] = {}  # statement names
         self.defining: str | None = None  # the name the current statement assigns
         self.depth = array("q")  # graph depth of each node of the builder, 8 bytes each
+        self.defs = Definitions()  # def statements (frontends/functions.py)
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
         return _error(self.text, tok.pos, message, hint, cls)
@@ -140,6 +142,8 @@ class _Parser:
             if bare:
                 raise self.fail(tok, "only the last statement may be a bare expression",
                                 "name it: a = ...")
+            if self.defs.statement(self):
+                continue
             target = None
             if tok.kind == "name" and self.ahead.text == "=":
                 target = self.check_target(tok)
@@ -155,6 +159,7 @@ class _Parser:
             name, bare = target, target is None
             if bare:
                 name = output_name(self.text, start.pos, self.tok.pos)
+        self.defs.finish(self, self.tok)
         if output is None:
             raise self.fail(self.tok, "empty expression", "try: backprop grad \"sin(2*x+y)\"")
         return output, name
@@ -163,7 +168,7 @@ class _Parser:
         name = tok.text
         if name in FUNCTIONS or name in CONSTANTS:
             raise self.fail(tok, f"cannot assign to {name!r}: it is a built-in name")
-        if name in self.bound:
+        if name in self.bound or name in self.defs:
             raise self.fail(tok, f"{name!r} is already defined", "each name is assigned once")
         if self.builder.has_input(name):
             raise self.fail(tok, f"{name!r} is used as an input before this definition",
@@ -206,6 +211,9 @@ class _Parser:
                             raise self.fail(tok, f"{text} is a function", f"write {text}(...)")
                         operators.append(("call", text, 0, tok))
                         advance()
+                    elif self.defs.call(self, tok):
+                        operators.append(("call", text, 0, tok))
+                        advance()
                     elif following.text == "(" and following.adjacent:
                         raise self.fail(tok, f"unknown function {text!r}",
                                         "functions: " + ", ".join(FUNCTIONS))
@@ -241,7 +249,10 @@ class _Parser:
                     if not operators:
                         raise self.fail(tok, "unmatched ')'")
                     kind, fn, given, open_tok = operators.pop()
-                    if kind == "call":
+                    if kind == "call" and fn in self.defs:
+                        operands.append(self.defs.apply(self, fn, given + 1, operands,
+                                                        open_tok, tok))
+                    elif kind == "call":
                         arity = OPS[fn].arity
                         if given + 1 != arity:
                             raise self.fail(tok, f"{fn} takes {arity} arguments")
@@ -280,7 +291,7 @@ class _Parser:
             raise self.fail(tok, "unexpected ','", "arguments are separated by ',' only "
                                                    "inside a call")
         _, fn, given, open_tok = operators[at]
-        arity = OPS[fn].arity
+        arity = arity_of(self.defs, fn)
         if given + 1 >= arity:
             raise self.fail(tok, f"{fn} takes {arity} argument{'s' if arity > 1 else ''}")
         while len(operators) > at + 1:
@@ -317,6 +328,7 @@ class _Parser:
             return self.builder.const(_CONSTANT_VALUES[text], text)
         if text.startswith("__"):
             raise self.fail(tok, f"names may not start with '__': {text!r}")
+        self.defs.free_name(self, tok)
         if text == self.defining:
             raise self.fail(tok, f"{text!r} is used in its own definition",
                             "a name cannot refer to itself; give the new value a new name")
