@@ -247,10 +247,11 @@ class Definitions:
             raise parser.fail(self.last, "the text ends with a definition",
                               "end with the expression to differentiate, e.g. "
                               f"def f(u) = u*u; f(x)")
-        if not self.pending:
-            return
         builder = parser.builder
         used = _USED.setdefault(builder, set())
+        used.update(parser.bound)  # statement names: a later text's calls must not reuse them
+        if not self.pending:
+            return
         named = set(parser.bound.values())
         counters: dict[str, int] = {}
         for node, name in self.pending:
