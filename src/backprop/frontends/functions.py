@@ -273,3 +273,26 @@ class Definitions:
 def arity(defs: Definitions, name: str) -> int:
     """A call's number of arguments: a definition's, else the op table's."""
     return defs.arity(name) if name in defs else OPS[name].arity
+
+
+def parse_definition(name: str, params: tuple[str, ...], body: str,
+                     known: dict[str, Function], max_nodes: int = 100_000) -> Function:
+    """One definition given apart from an expression (a spec's ``functions:``), checked by
+    the parser as ``def name(params) = body``, seeing the ``known`` ones before it. An
+    InputError's column counts in ``body`` (negative: in the header)."""
+    from backprop.errors import InputError
+    from backprop.frontends.parse import _Parser
+
+    head = f"def {name}({', '.join(params)}) = "
+    parser = _Parser(head + body, GraphBuilder(), max_nodes, max_nodes)
+    parser.defs = defs = Definitions(known)
+    try:
+        if not defs.statement(parser):
+            raise parser.fail(parser.tok, "expected a function name")
+        if parser.tok.kind != "end":
+            raise parser.fail(parser.tok, "a function's text is one expression",
+                              "write the body only: u * sigmoid(u)")
+    except InputError as error:
+        error.column = (error.column or 0) - len(head)
+        raise
+    return defs.functions[name]
