@@ -53,6 +53,27 @@ class Function:
     def depends_on_params(self) -> bool:
         return self.graph.active[self.graph.outputs[0]]
 
+    def folded(self) -> "Function":
+        """The function with each op node that depends on no parameter (``exp(1)``) replaced
+        by its value: a network's activation, whose scalar graph would merge such a node
+        across units while the array engine's counts see it per unit."""
+        from backprop.engine.evaluate import evaluate
+
+        graph, active = self.graph, self.graph.active
+        if all(active[i] or not node.args for i, node in enumerate(graph.nodes)):
+            return self
+        values = evaluate(graph, {name: 0.0 for name in graph.input_names})
+        builder, ids = GraphBuilder(), []
+        for i, node in enumerate(graph.nodes):
+            if node.op == "input":
+                ids.append(builder.input(node.label))
+            elif not active[i]:
+                ids.append(builder.const(values[i], node.label if node.op == "const" else None))
+            else:
+                ids.append(builder.apply(node.op, *(ids[a] for a in node.args)))
+        return Function(self.name, self.params, builder.build([ids[graph.outputs[0]]],
+                                                              [self.name]))
+
 
 def expand(function: Function, args, apply: Callable[..., int],
            const: Callable[[float, str], int]) -> tuple[int, list[tuple[int, str]]]:

@@ -150,7 +150,7 @@ def _layer(v: Validator, node: YNode, path: str, index: int, inputs: int | None,
     if not ok or inputs is None:
         return None
     return Layer(index, name, node.line, activation, units, inputs, weights, bias, has_bias,
-                 init, functions.get(activation))
+                 init, functions[activation].folded() if activation in functions else None)
 
 
 def _activation(v: Validator, node: YNode, path: str, functions: dict) -> str | None:
