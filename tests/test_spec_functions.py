@@ -20,6 +20,7 @@ from backprop.jobs.net_array import ArrayNet
 from backprop.limits import Limits
 
 from conftest import ROOT, run_cli
+from test_network import finite_difference_all
 
 FIELDS = ("sweeps", "primitive_evals", "partial_evals", "multiplications", "additions", "paths")
 FUNCTIONS = {
@@ -50,23 +51,6 @@ def random_spec(rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
-def central_differences(anet: ArrayNet, h: float = 1e-6) -> dict:
-    out = {}
-    for node, _, _ in anet.params:
-        base = anet.leaves[node]
-        grad = np.zeros_like(base)
-        for index in np.ndindex(*base.shape):
-            estimates = []
-            for sign in (1, -1):
-                leaves = dict(anet.leaves)
-                leaves[node] = base.copy()
-                leaves[node][index] += sign * h
-                estimates.append(anet.loss_at(leaves))
-            grad[index] = (estimates[0] - estimates[1]) / (2 * h)
-        out[node] = grad
-    return out
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_scalar_and_array_engines_agree_with_each_other_and_with_differences(tmp_path, seed):
     path = tmp_path / "net.yaml"
@@ -84,7 +68,7 @@ def test_scalar_and_array_engines_agree_with_each_other_and_with_differences(tmp
     anet = ArrayNet(resolve(load_spec(str(path)), arrays=True))
     values, aux = anet.evaluate()
     reverse, _ = anet.reverse(values, aux)
-    estimates = central_differences(anet)
+    estimates = finite_difference_all(anet)
     for node, _, _ in anet.params:
         assert np.allclose(reverse[node], estimates[node], rtol=1e-6, atol=1e-8)
 
