@@ -16,7 +16,6 @@ import pytest
 from backprop.engine.evaluate import evaluate
 from backprop.engine.printer import to_text
 from backprop.errors import InputError, LimitError
-from backprop.frontends.functions import Definitions
 from backprop.frontends.parse import parse
 
 from conftest import run_cli
@@ -245,7 +244,5 @@ def test_expansion_is_bounded_by_the_node_limit_and_needs_no_recursion():
 
 
 def test_definitions_are_per_text():
-    defs = Definitions()
-    assert "f" not in defs
     with pytest.raises(InputError):  # a second -e does not see the first one's defs
         parse("def f(u) = u*u; f(x)", "f(y)")

@@ -114,9 +114,6 @@ class Definitions:
     def __contains__(self, name: str) -> bool:
         return name in self.functions
 
-    def __bool__(self) -> bool:
-        return True
-
     def arity(self, name: str) -> int:
         return self.functions[name].arity
 
@@ -124,7 +121,7 @@ class Definitions:
 
     def define(self, parser) -> Function:
         """Parse ``def NAME(p, q) = body`` from the parser's cursor (at ``def``)."""
-        self.last = def_tok = parser.tok
+        self.last = parser.tok
         parser.advance()
         tok = parser.tok
         name = self._check_name(parser, tok)
@@ -141,9 +138,7 @@ class Definitions:
         if parser.tok.kind == "end" or parser.tok.text in (";", "\n"):
             raise parser.fail(parser.tok, f"def {name} has no body",
                               f"write: def {name}({', '.join(params)}) = an expression")
-        function = self._body(parser, name, params)
-        if not parser.tok.kind == "end" and parser.tok.text not in (";", "\n"):
-            raise parser.fail(def_tok, "internal: a body must end a statement")
+        function = self._body(parser, name, params)  # it stops at ; newline or the end
         self.functions[name] = function
         return function
 
@@ -262,7 +257,7 @@ class Definitions:
         self.pending.extend(inner)
         return out
 
-    def finish(self, parser, output_tok) -> None:
+    def finish(self, parser) -> None:
         """After the last statement: no definition may end the text; label the calls."""
         if self.last is not None:
             raise parser.fail(self.last, "the text ends with a definition",
@@ -291,9 +286,9 @@ class Definitions:
             builder.label(node, label)
 
 
-def arity(defs: Definitions, name: str) -> int:
+def arity(defs: Definitions | None, name: str) -> int:
     """A call's number of arguments: a definition's, else the op table's."""
-    return defs.arity(name) if name in defs else OPS[name].arity
+    return defs.arity(name) if defs and name in defs else OPS[name].arity
 
 
 def parse_definition(name: str, params: tuple[str, ...], body: str,

@@ -119,7 +119,8 @@ class _Parser:
         self.bound: dict[str, int] = {}  # statement names
         self.defining: str | None = None  # the name the current statement assigns
         self.depth = array("q")  # graph depth of each node of the builder, 8 bytes each
-        self.defs = Definitions()  # def statements (frontends/functions.py)
+        # def statements (frontends/functions.py); None, and no hook runs, in a text without
+        self.defs = Definitions() if "def" in text else None
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
         return _error(self.text, tok.pos, message, hint, cls)
@@ -142,7 +143,7 @@ class _Parser:
             if bare:
                 raise self.fail(tok, "only the last statement may be a bare expression",
                                 "name it: a = ...")
-            if self.defs.statement(self):
+            if self.defs and self.defs.statement(self):
                 continue
             target = None
             if tok.kind == "name" and self.ahead.text == "=":
@@ -159,7 +160,8 @@ class _Parser:
             name, bare = target, target is None
             if bare:
                 name = output_name(self.text, start.pos, self.tok.pos)
-        self.defs.finish(self, self.tok)
+        if self.defs:
+            self.defs.finish(self)
         if output is None:
             raise self.fail(self.tok, "empty expression", "try: backprop grad \"sin(2*x+y)\"")
         return output, name
@@ -168,7 +170,7 @@ class _Parser:
         name = tok.text
         if name in FUNCTIONS or name in CONSTANTS:
             raise self.fail(tok, f"cannot assign to {name!r}: it is a built-in name")
-        if name in self.bound or name in self.defs:
+        if name in self.bound or (self.defs and name in self.defs):
             raise self.fail(tok, f"{name!r} is already defined", "each name is assigned once")
         if self.builder.has_input(name):
             raise self.fail(tok, f"{name!r} is used as an input before this definition",
@@ -211,7 +213,7 @@ class _Parser:
                             raise self.fail(tok, f"{text} is a function", f"write {text}(...)")
                         operators.append(("call", text, 0, tok))
                         advance()
-                    elif self.defs.call(self, tok):
+                    elif self.defs and self.defs.call(self, tok):
                         operators.append(("call", text, 0, tok))
                         advance()
                     elif following.text == "(" and following.adjacent:
@@ -249,7 +251,7 @@ class _Parser:
                     if not operators:
                         raise self.fail(tok, "unmatched ')'")
                     kind, fn, given, open_tok = operators.pop()
-                    if kind == "call" and fn in self.defs:
+                    if kind == "call" and self.defs and fn in self.defs:
                         operands.append(self.defs.apply(self, fn, given + 1, operands,
                                                         open_tok, tok))
                     elif kind == "call":
@@ -328,7 +330,8 @@ class _Parser:
             return self.builder.const(_CONSTANT_VALUES[text], text)
         if text.startswith("__"):
             raise self.fail(tok, f"names may not start with '__': {text!r}")
-        self.defs.free_name(self, tok)
+        if self.defs:
+            self.defs.free_name(self, tok)
         if text == self.defining:
             raise self.fail(tok, f"{text!r} is used in its own definition",
                             "a name cannot refer to itself; give the new value a new name")
