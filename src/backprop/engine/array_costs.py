@@ -47,6 +47,7 @@ class Tally:
         self.op_nodes = self.edges = self.forward_nodes = self.forward_edges = 0
         self.times = 1  # identical copies the rule being run stands for
         self.loss: Col | None = None  # the last node's summary, once count() has run
+        self.fn = None  # the node's ``fn`` while its rule runs (an activation's)
 
     def bits(self, reach: tuple[int, ...]) -> int:
         """Entries in whole parameter columns that a reach mask names."""
@@ -142,6 +143,7 @@ def count(nodes, leaves: dict, ops: dict, batch: int) -> Tally:
             args = [state[a] for a in node.args]
             values = [leaves.get(a) for a in node.args]
             tally.times = 1
+            tally.fn = node.fn  # an activation's op or function graph (arrays._act_cost)
             state[i] = ops[node.op].cost(tally, args, values, batch)
     tally.loss = state[-1]  # the builder adds the loss last
     return tally

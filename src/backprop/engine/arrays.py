@@ -34,6 +34,7 @@ is one entry here and one line in the network builder (``jobs/net_array.py``).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -45,7 +46,7 @@ class ANode:
     op: str  # param, const, matmul, add_bias, act, softmax, half_sse, mse, softmax_ce
     args: tuple[int, ...] = ()
     name: str = ""
-    fn: str | None = None
+    fn: Any = None  # "act": an op name, or a user function's graph (one input)
 
 
 @dataclass(frozen=True)
@@ -110,19 +111,53 @@ def _bilinear(vjp):
 # -- elementwise activation: the scalar op table's own entry --------------------------------
 
 
+# ``fn`` is an op-table name, or a user function's graph (one input, frontends/functions.py):
+# its value is that graph and its partial the graph's gradient program, both evaluated on
+# the arrays, so a user activation's derivative is written nowhere either.
+
+
 def _act_value(args, node):
     from backprop.engine.ops import OPS
 
+    if not isinstance(node.fn, str):
+        return _on_arrays(node.fn, args[0]), node.fn
     return OPS[node.fn].value(_backend(), args[0]), node.fn  # the op, for its rvjp
 
 
 def _act_local(out, args, node):
     from backprop.engine.ops import OPS
 
+    if not isinstance(node.fn, str):
+        return _on_arrays(_first_program(node.fn), args[0])
     return OPS[node.fn].partials(_backend(), out, args[0])[0]
 
 
+def _on_arrays(graph, z):
+    """A one-input graph's output at the array ``z`` (a constant output fills z's shape)."""
+    from backprop.engine.evaluate import evaluate
+
+    np = _np()
+    out = evaluate(graph, _at(graph, z), _backend())[graph.outputs[0]]
+    return out if np.shape(out) == np.shape(z) else np.full(np.shape(z), out, dtype=float)
+
+
+def _at(graph, z) -> dict:
+    """The point of a one-input graph: its input (z for an op, a function's parameter)."""
+    return {graph.nodes[graph.inputs[0]].label: z} if graph.inputs else {}
+
+
+def _first_program(graph):
+    """d graph / d its input, as a Graph (the reverse sweep on the graph backend)."""
+    found = _FIRST.get(graph)
+    if found is None:
+        from backprop.engine.program import gradient_program
+
+        found = _FIRST[graph] = gradient_program(graph, [graph.inputs[0]], mode="reverse")
+    return found
+
+
 _SECOND: dict[str, Any] = {}
+_FIRST: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per function graph
 
 
 def _act_rvjp(g, k, out, args, aux, local, tangents, tout):
@@ -134,14 +169,16 @@ def _act_rvjp(g, k, out, args, aux, local, tangents, tout):
 
     if tangents[0] is None:
         return None
-    program = _partial_program(aux)  # aux: the op's name (_act_value)
-    values = evaluate(program, {"z": args[0]}, _backend())
+    program = _partial_program(aux)  # aux: the op's name or function graph (_act_value)
+    values = evaluate(program, _at(program, args[0]), _backend())
     seed = {program.inputs[0]: tangents[0]} if program.inputs else {}
     return g * forward(program, values, [], _backend(), seeds=[seed]).jacobian[0][0]
 
 
-def _partial_program(fn: str):
+def _partial_program(fn):
     """d fn(z)/dz as a Graph: the reverse sweep of ``fn(z)`` run on the graph backend."""
+    if not isinstance(fn, str):
+        return _first_program(fn)
     if fn not in _SECOND:
         from backprop.engine.graph import GraphBuilder
         from backprop.engine.program import gradient_program
@@ -237,8 +274,24 @@ def _bias_cost(tally, args, values, batch):
 
 
 def _act_cost(tally, args, values, batch):
+    """One node per entry; a user function's body, node by node (constants are None)."""
     tally.times = batch
-    return [tally.node(z) for z in args[0]]
+    if isinstance(tally.fn, str):
+        return [tally.node(z) for z in args[0]]
+    return [_body_cost(tally, tally.fn, z) for z in args[0]]
+
+
+def _body_cost(tally, graph, z):
+    cols: list = []
+    for node in graph.nodes:
+        if node.op == "input":
+            cols.append(z)
+        elif node.op == "const":
+            cols.append(None)
+        else:
+            args = [cols[a] for a in node.args]
+            cols.append(tally.node(*args) if any(a is not None for a in args) else None)
+    return cols[graph.outputs[0]]
 
 
 def _softmax_cost(tally, args, values, batch):

@@ -28,6 +28,7 @@ from backprop.errors import InputError, LimitError
 from backprop.engine.graph import Graph, GraphBuilder, Node
 from backprop.limits import Limits
 from backprop.engine.ops import COMPARISONS, CONSTANTS, FUNCTIONS, OPS, VARIADIC
+from backprop.frontends.functions import Definitions, arity as arity_of
 
 
 _TOKEN = re.compile(
@@ -149,6 +150,8 @@ class _Parser:
         self.bound: dict[str, int] = {}  # statement names
         self.defining: str | None = None  # the name the current statement assigns
         self.depth = array("q")  # graph depth of each node of the builder, 8 bytes each
+        # def statements (frontends/functions.py); None, and no hook runs, in a text without
+        self.defs = Definitions() if "def" in text else None
 
     def fail(self, tok: Token, message: str, hint: str | None = None, cls=InputError):
         return _error(self.text, tok.pos, message, hint, cls)
@@ -171,6 +174,8 @@ class _Parser:
             if bare:
                 raise self.fail(tok, "only the last statement may be a bare expression",
                                 "name it: a = ...")
+            if self.defs and self.defs.statement(self):
+                continue
             target = None
             if tok.kind == "name" and self.ahead.text == "=":
                 target = self.check_target(tok)
@@ -186,6 +191,8 @@ class _Parser:
             name, bare = target, target is None
             if bare:
                 name = output_name(self.text, start.pos, self.tok.pos)
+        if self.defs:
+            self.defs.finish(self)
         if output is None:
             raise self.fail(self.tok, "empty expression", "try: backprop grad \"sin(2*x+y)\"")
         return output, name
@@ -194,7 +201,7 @@ class _Parser:
         name = tok.text
         if name in CALL_NAMES or name in CONSTANTS:
             raise self.fail(tok, f"cannot assign to {name!r}: it is a built-in name")
-        if name in self.bound:
+        if name in self.bound or (self.defs and name in self.defs):
             raise self.fail(tok, f"{name!r} is already defined", "each name is assigned once")
         if self.builder.has_input(name):
             raise self.fail(tok, f"{name!r} is used as an input before this definition",
@@ -238,6 +245,9 @@ class _Parser:
                             raise self.fail(tok, f"{text} is a function", f"write {text}(...)")
                         operators.append(("call", text, 0, tok))
                         advance()
+                    elif self.defs and self.defs.call(self, tok):
+                        operators.append(("call", text, 0, tok))
+                        advance()
                     elif following.text == "(" and following.adjacent:
                         raise self.fail(tok, f"unknown function {text!r}",
                                         "functions: " + ", ".join(CALL_NAMES))
@@ -276,7 +286,10 @@ class _Parser:
                     if not operators:
                         raise self.fail(tok, "unmatched ')'")
                     kind, fn, given, open_tok = operators.pop()
-                    if kind == "call":
+                    if kind == "call" and self.defs and fn in self.defs:
+                        operands.append(self.defs.apply(self, fn, given + 1, operands,
+                                                        open_tok, tok))
+                    elif kind == "call":
                         signature = call_signature(fn)
                         if given + 1 < signature.least:
                             raise self.fail(tok, f"{fn} takes {_arguments(signature)}, "
@@ -325,13 +338,19 @@ class _Parser:
             raise self.fail(tok, "unexpected ','", "arguments are separated by ',' only "
                                                    "inside a call")
         _, fn, given, open_tok = operators[at]
-        signature = call_signature(fn)
-        if signature.most is not None and given + 1 >= signature.most:
-            raise self.fail(tok, f"{fn} takes {_arguments(signature)}",
-                            f"write {signature.usage}")
+        user = self.defs is not None and fn in self.defs  # a def's call (functions.py)
+        if user:
+            arity = arity_of(self.defs, fn)
+            if given + 1 >= arity:
+                raise self.fail(tok, f"{fn} takes {arity} argument{'s' if arity > 1 else ''}")
+        else:
+            signature = call_signature(fn)
+            if signature.most is not None and given + 1 >= signature.most:
+                raise self.fail(tok, f"{fn} takes {_arguments(signature)}",
+                                f"write {signature.usage}")
         while len(operators) > at + 1:
             self.reduce(operators.pop(), operands)
-        if _on_stack(fn, given + 2) < given + 2:  # fold as the arguments come, so that
+        if not user and _on_stack(fn, given + 2) < given + 2:  # fold as the arguments come, so that
             right = operands.pop()               # max(a, b, c) is max(max(a, b), c) node
             operands.append(self.node(open_tok, "max" if fn == "clip" else fn,  # for node
                                       operands.pop(), right))
@@ -392,6 +411,8 @@ class _Parser:
             return self.builder.const(_CONSTANT_VALUES[text], text)
         if text.startswith("__"):
             raise self.fail(tok, f"names may not start with '__': {text!r}")
+        if self.defs:
+            self.defs.free_name(self, tok)
         if text == self.defining:
             raise self.fail(tok, f"{text!r} is used in its own definition",
                             "a name cannot refer to itself; give the new value a new name")

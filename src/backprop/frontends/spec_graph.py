@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from backprop.engine.graph import Graph, GraphBuilder
 from backprop.errors import LimitError
+from backprop.frontends.functions import expand_into
 from backprop.frontends.spec_model import Spec
 from backprop.frontends.spec_resolve import Resolved
 
@@ -17,7 +18,7 @@ def scalar_size(spec: Spec) -> int:
     nodes = spec.parameters + len(spec.params) + B * (spec.features + K) + 4
     for layer in spec.layers:
         n, m = layer.inputs, layer.units
-        per_unit = 2 * n - 1 + layer.has_bias + (layer.activation != "linear")
+        per_unit = 2 * n - 1 + layer.has_bias + layer.activation_ops
         nodes += B * (m * per_unit + (2 * m if layer.activation == "softmax" else 0))
     nodes += B * K * 3 + 2 * B  # the loss: a few nodes per output and per example
     return nodes
@@ -89,6 +90,8 @@ def build_scalar_graph(net: Resolved, max_depth: int | None = None) -> Graph:
                 exps = [builder.apply("exp", node) for node in z]
                 total = chain(exps)
                 acts = [builder.apply("div", e, total) for e in exps]
+            elif layer.function is not None:  # a user function's body, expanded per unit
+                acts = [expand_into(builder, layer.function, [node]) for node in z]
             else:
                 acts = [builder.apply(layer.activation, node) for node in z]
             for j, node in enumerate(acts):

@@ -8,6 +8,7 @@ import difflib
 
 from backprop.frontends.spec_fields import (FALSE, FLOAT, NAME, NON_FINITE, NULL, TRUE,
                                             Validator, describe, matrix_shape)
+from backprop.frontends.spec_functions import UNARY, activation_problem
 from backprop.frontends.spec_model import Init, Layer
 from backprop.frontends.spec_yaml import YNode
 
@@ -42,7 +43,7 @@ def _entry(v: Validator, node: YNode, path: str, params: dict[str, float]) -> st
 
 
 def layers_of(v: Validator, node: YNode | None, features: int | None,
-            params: dict[str, float]) -> list[Layer | None]:
+            params: dict[str, float], functions: dict | None = None) -> list[Layer | None]:
     if node is None:
         return []
     items = v.sequence(node, "layers", "a list of layers")
@@ -54,7 +55,7 @@ def layers_of(v: Validator, node: YNode | None, features: int | None,
     source_name = "inputs"
     for index, item in enumerate(items):
         path = f"layers[{index}]"
-        layer = _layer(v, item, path, index, inputs, source_name, params)
+        layer = _layer(v, item, path, index, inputs, source_name, params, functions or {})
         if layer is not None:
             if layer.name in names:
                 v.error(item, f"{path}.name", f"{layer.name!r} is already the name of "
@@ -70,7 +71,7 @@ def layers_of(v: Validator, node: YNode | None, features: int | None,
 
 
 def _layer(v: Validator, node: YNode, path: str, index: int, inputs: int | None,
-           source_name: str, params: dict[str, float]) -> Layer | None:
+           source_name: str, params: dict[str, float], functions: dict) -> Layer | None:
     spec = v.mapping(node, path, LAYER_FIELDS, ("activation",))
     if spec is None:
         return None
@@ -83,8 +84,8 @@ def _layer(v: Validator, node: YNode, path: str, index: int, inputs: int | None,
         elif given is not None:
             name = given
     label = f"{path} ({name})"
-    activation = v.choice(spec.get("activation"), f"{path}.activation", ACTIVATIONS,
-                          "activation", node.line) if "activation" in spec else None
+    activation = _activation(v, spec["activation"], f"{path}.activation", functions) \
+        if "activation" in spec else None
     units = v.integer(spec["units"], f"{path}.units", minimum=1, what="a number of units") \
         if "units" in spec else None
     ok = activation is not None and ("units" not in spec or units is not None)
@@ -149,7 +150,31 @@ def _layer(v: Validator, node: YNode, path: str, index: int, inputs: int | None,
     if not ok or inputs is None:
         return None
     return Layer(index, name, node.line, activation, units, inputs, weights, bias, has_bias,
-                 init)
+                 init, functions[activation].folded() if activation in functions else None)
+
+
+def _activation(v: Validator, node: YNode, path: str, functions: dict) -> str | None:
+    """softmax, linear, any one-argument primitive, or a function from ``functions:``."""
+    others = [name for name in UNARY if name not in ACTIVATIONS]
+    choices = ACTIVATIONS + tuple(others) + tuple(functions)
+    if node.kind == "scalar" and node.value in functions:
+        if functions[node.value] is None:  # its definition is wrong, and said so
+            return None
+        problem = activation_problem(node.value, functions[node.value])
+        if problem:
+            v.error(node, path, problem)
+            return None
+        return node.value
+    if node.kind == "scalar" and node.value not in choices:
+        close = difflib.get_close_matches(node.value, choices, n=1)
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        defined = f", or one of functions: ({', '.join(functions)})" if functions else \
+            ", or a function of your own (functions:)"
+        v.error(node, path, f"unknown activation {node.value!r}{guess}; choose one of: "
+                            f"{', '.join(ACTIVATIONS)}, a one-argument primitive "
+                            f"({', '.join(others)}){defined}")
+        return None
+    return v.choice(node, path, choices, "activation")
 
 
 def _weights(v: Validator, node: YNode, path: str, params) -> list[list] | None:

@@ -4,6 +4,7 @@ its layers, where its numbers come from, and the sizes that decide whether it ma
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,23 @@ class Layer:
     bias: list[str | float] | None  # written out
     has_bias: bool
     init: Init | None  # generated weights (and zero biases unless written out)
+    function: Any = None  # a user activation (frontends/functions.Function) from functions:
 
     @property
     def parameters(self) -> int:
         return self.units * self.inputs + (self.units if self.has_bias else 0)
+
+    @property
+    def activation_fn(self):
+        """What the array engine applies: an op-table name, or the user function's graph."""
+        return self.activation if self.function is None else self.function.graph
+
+    @property
+    def activation_ops(self) -> int:
+        """Scalar op nodes per unit for the activation (linear: none; softmax apart)."""
+        if self.function is not None:
+            return self.function.ops
+        return int(self.activation != "linear")
 
 
 @dataclass
@@ -56,6 +70,7 @@ class Spec:
     param_lines: dict[str, int]
     layers: list[Layer]
     warnings: list[str] = field(default_factory=list)
+    functions: dict[str, Any] = field(default_factory=dict)  # functions: by name
 
     @property
     def outputs(self) -> int:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from backprop.frontends.spec_fields import (NAME, NULL, SpecError, Validator, describe,
                                             matrix_shape)
+from backprop.frontends.spec_functions import functions_of
 from backprop.frontends.spec_layers import layers_of
 from backprop.frontends.spec_model import Random, Spec
 from backprop.frontends.spec_yaml import YNode
 
 SPEC_VERSION = 1
 LOSSES = ("half_sse", "mse", "cross_entropy")
-TOP_FIELDS = ("version", "name", "description", "inputs", "targets", "loss", "params", "layers")
+TOP_FIELDS = ("version", "name", "description", "inputs", "targets", "loss", "params",
+              "functions", "layers")
 RANDOM_FIELDS = ("shape", "seed", "low", "high", "one_hot")
 
 
@@ -36,7 +38,8 @@ def validate(root: YNode, source: str) -> Spec:
 
     params, param_lines = _params(v, top.get("params"))
     inputs, batch, features = _inputs(v, top.get("inputs"))
-    layers = layers_of(v, top.get("layers"), features, params)
+    functions = functions_of(v, top.get("functions"))
+    layers = layers_of(v, top.get("layers"), features, params, functions)
     loss = v.choice(top.get("loss"), "loss", LOSSES, "loss", root.line) \
         if "loss" in top else None
     outputs = layers[-1].units if layers and all(la is not None for la in layers) else None
@@ -57,7 +60,7 @@ def validate(root: YNode, source: str) -> Spec:
     warnings = [f"{source}:{param_lines[p]}: params.{p}: defined but used by no layer (its "
                 f"gradient is 0)" for p in params if p not in used]
     return Spec(source, name, inputs, targets, batch, features, loss, params, param_lines,
-                layers, warnings)
+                layers, warnings, functions)
 
 
 def _params(v: Validator, node: YNode | None) -> tuple[dict[str, float], dict[str, int]]:

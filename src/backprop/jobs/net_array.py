@@ -69,7 +69,7 @@ class ArrayNet:
             elif layer.activation == "softmax":
                 h = add("softmax", z, name=f"{layer.name}.a")
             elif layer.activation != "linear":
-                h = add("act", z, name=f"{layer.name}.a", fn=layer.activation)
+                h = add("act", z, name=f"{layer.name}.a", fn=layer.activation_fn)
             else:
                 h = z
         self.loss = add("softmax_ce" if fused else spec.loss, h, t, name="L")
