@@ -33,6 +33,7 @@ from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint
 from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
 from backprop.cli_options import Order  # noqa: E402
+from backprop.cli_options import Eliminations  # noqa: E402
 from backprop.frontends.load import read_graph  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
@@ -306,7 +307,7 @@ Examples:
 
 @app.command("compare", epilog=COMPARE_EPILOG)
 @with_limits("max_forward_sweeps", "max_ops", "max_nodes", "max_depth", "max_paths",
-             "max_bytes")
+             "max_bytes", "max_elimination_vertices")
 def compare_command(
     exprs: Exprs = None,
     expr: Expr = None,
@@ -317,6 +318,7 @@ def compare_command(
     repeats: Repeats = 5,
     seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
     order: Order = 1,
+    eliminations: Eliminations = False,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
@@ -334,7 +336,10 @@ def compare_command(
         (pairings.compare_pairings, js.pairings_document, js.pairings_csv,
          view.render_pairings) if order == 2 else
         (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
-    result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
+    options = {"eliminations": True} if eliminations else {}
+    if eliminations and order == 2:
+        raise InputError("--eliminations is for --order 1 (the Jacobian)", hint="drop one")
+    result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits, **options)
     show(output, result, document=document, csv=csv, view=render)
 
 

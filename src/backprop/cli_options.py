@@ -55,6 +55,9 @@ LIMIT_OPTIONS = {
                       "enumeration over this many partials + multiplications + additions."),
     "max_forward_sweeps": _count("--max-forward-sweeps", "Estimate, not run, forward mode "
                                  "over this many sweeps (one per input)."),
+    "max_elimination_vertices": _count("--max-elimination-vertices", "Refuse compare "
+                                       "--eliminations over this many intermediate vertices "
+                                       "(the exact search tries 2^k sets)."),
     "max_values": _count("--max-values", "Refuse networks holding more numbers."),
     "max_units": _count("--max-units", "Refuse layers with more units."),
     "max_jvps": _count("--max-jvps", "Refuse forward mode over this many JVPs (array engine)."),
@@ -115,6 +118,10 @@ CsvModes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per mo
 CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per size and mode.")]
 Repeats = Annotated[int, typer.Option(
     "--repeats", click_type=COUNT, help="Time each mode this many times (the median is shown).")]
+
+Eliminations = Annotated[bool, typer.Option(
+    "--eliminations", help="Also accumulate the Jacobian by vertex elimination: forward, "
+                           "reverse, Markowitz and an optimal order (docs/sparsity.md).")]
 
 # -- the gradient as a graph (docs/second-order.md) --------------------------------------
 

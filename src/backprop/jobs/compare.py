@@ -226,6 +226,8 @@ class Comparison(PerEvaluation):
     verdict: Verdict
     warnings: list[str] = field(default_factory=list)
     mode_difference: float | None = None  # the largest relative difference of the modes run
+    sparse: Any = None  # jobs/sparse.SparseReport: with several outputs
+    eliminations: Any = None  # jobs/eliminate.EliminationReport: with --eliminations
 
     def relative_operations(self, mode: str) -> float | int | None:
         """Exact: the mode's partials + multiplications + additions per primitive evaluated."""
@@ -238,8 +240,13 @@ def random_point(graph: Graph, seed: int) -> dict[str, float]:
 
 
 def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed: int = 0,
-            repeats: int = DEFAULT_REPEATS, limits: Limits | None = None) -> Comparison:
-    """Every mode on ``graph`` at a point (``--at``, else a seeded random one)."""
+            repeats: int = DEFAULT_REPEATS, limits: Limits | None = None,
+            eliminations: bool = False) -> Comparison:
+    """Every mode on ``graph`` at a point (``--at``, else a seeded random one); with
+    several outputs, the compressed modes too (jobs/sparse.py); ``eliminations``: vertex
+    elimination orders (jobs/eliminate.py, refused over its limit before any work)."""
+    from backprop.jobs import eliminate as eliminate_job, sparse as sparse_job
+
     from backprop.engine.printer import to_text
     from backprop.frontends.point import parse_point, parse_wrt, point_warnings
 
@@ -252,10 +259,16 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
         point = random_point(graph, seed)
     names = parse_wrt(wrt, graph)
     wrt_ids = input_ids(graph, names)
+    shape = eliminate_job.check_size(graph, wrt_ids, limits) if eliminations else None
     values, evaluation = median_time(lambda: evaluate(graph, point), repeats)
     warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_modes(graph, values, wrt_ids, limits, repeats)
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
     difference = agreement([c.jacobian for c in costs.values() if c.jacobian is not None])
+    sparse = sparse_job.sparse_costs(graph, values, wrt_ids, limits, costs) \
+        if len(graph.outputs) > 1 else None
+    eliminated = eliminate_job.eliminations(graph, values, wrt_ids, limits, costs, shape) \
+        if eliminations else None
     return Comparison(graph, text, names, point, chosen, seed, evaluation, costs,
-                      verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference)
+                      verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference,
+                      sparse, eliminated)

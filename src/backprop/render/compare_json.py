@@ -60,7 +60,20 @@ def compare_document(comparison) -> dict:
                     "text": c.verdict.text, "shape": c.verdict.shape, "rule": c.verdict.rule},
         "agreement": number(c.mode_difference),
         "warnings": c.warnings,
+        **_sparse_pieces(c),
     }
+
+
+def _sparse_pieces(c) -> dict:
+    """``sparse`` (several outputs) and ``eliminations`` (--eliminations), when present."""
+    from backprop.render import sparse_view
+
+    pieces = {}
+    if getattr(c, "sparse", None) is not None:
+        pieces["sparse"] = sparse_view.sparse_document(c.sparse)
+    if getattr(c, "eliminations", None) is not None:
+        pieces["eliminations"] = sparse_view.eliminations_document(c.eliminations)
+    return pieces
 
 
 COMPARE_CSV_FIELDS = ("mode", "status", *[f for f in FIELDS], "operations", "seconds", "repeats",
@@ -78,6 +91,10 @@ def compare_csv(comparison) -> str:
                "relative_operations": comparison.relative_operations(mode),
                "reason": cost.reason}
         rows.append(row)
+    if getattr(comparison, "sparse", None) is not None:
+        from backprop.render.sparse_view import csv_rows
+
+        rows += csv_rows(comparison.sparse)  # the compressed modes, after the modes
     return _csv(COMPARE_CSV_FIELDS, rows)
 
 
@@ -188,7 +205,8 @@ def scale_document(result) -> dict:
              "modes": {mode: {"status": "run" if cost.ran else "estimated",
                               "reason": cost.reason, "counts": cost.counts.as_dict(),
                               "operations": cost.operations, "seconds": number(cost.seconds)}
-                       for mode, cost in row.costs.items()}}
+                       for mode, cost in row.costs.items()},
+             **_sparse_pieces(row)}
             for row in result.rows
         ],
         "growth": {mode: {quantity: fit.as_dict() for quantity, fit in fits.items()}
