@@ -213,9 +213,6 @@ def test_compare_chooses_among_the_four_and_shows_the_compressed_sweeps():
     text = run_cli("compare", *TRIDIAG_4)
     assert "sparse verdict: compressed reverse wins: 3 sweeps" in " ".join(text.stdout.split())
     assert "bit for bit" in text.stdout
-    csv_lines = run_cli("compare", *TRIDIAG_4, "--csv").stdout.splitlines()
-    assert [line.split(",")[0] for line in csv_lines[1:]] == \
-        ["forward", "paths", "reverse", "compressed forward", "compressed reverse"]
 
 
 def test_compare_of_one_output_shows_no_sparse_part():

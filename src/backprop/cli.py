@@ -302,6 +302,8 @@ Examples:
   backprop compare "x*y" "x+y" "sin(x)" "x-y"       a 4x2 Jacobian: forward wins
   backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
   backprop compare "sin(2*x+y)" --csv               one CSV row per mode
+  backprop compare "sin(x1+x2)" "x1*x2+sin(x2)"     several outputs: compressed sweeps
+  backprop compare "sin(x^2)+cos(x^2)" --eliminations   vertex elimination orders
 """
 
 
@@ -346,7 +348,8 @@ def compare_command(
 SCALE_EPILOG = """\b
 Families: layered (seed 003, 2^L paths), chain (nested sin), wide (sum of
 x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n),
-decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs).
+decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs), tridiag (n outputs,
+y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)): 3 compressed sweeps at every n).
 Examples:
   backprop scale layered --sizes 1:16               paths double per layer
   backprop scale wide --sizes 10:100:10             forward pays a sweep per input
@@ -359,7 +362,7 @@ Examples:
 @with_limits("max_forward_sweeps", "max_ops", "max_nodes", "max_paths")
 def scale_command(
     family: str = typer.Argument(..., metavar="FAMILY",
-                                 help="layered | chain | wide | fanout | mlp | decay."),
+                                 help="layered | chain | wide | fanout | mlp | decay | tridiag."),
     sizes: Optional[str] = typer.Option(None, "--sizes", help="A:B, A:B:STEP or 1,2,4 "
                                                               "(default: the family's)."),
     json_out: JsonOut = False,

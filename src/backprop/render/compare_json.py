@@ -91,10 +91,6 @@ def compare_csv(comparison) -> str:
                "relative_operations": comparison.relative_operations(mode),
                "reason": cost.reason}
         rows.append(row)
-    if getattr(comparison, "sparse", None) is not None:
-        from backprop.render.sparse_view import csv_rows
-
-        rows += csv_rows(comparison.sparse)  # the compressed modes, after the modes
     return _csv(COMPARE_CSV_FIELDS, rows)
 
 

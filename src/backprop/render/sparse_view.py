@@ -1,13 +1,12 @@
 """Views of the sparse Jacobian (jobs/sparse.py) and of vertex elimination
-(jobs/eliminate.py): terminal tables, JSON pieces, CSV rows and Markdown tables, for
-``compare`` and ``scale``. Formatting only: every number comes from the jobs."""
+(jobs/eliminate.py): terminal tables and JSON pieces, for ``compare`` and ``scale``.
+Formatting only: every number comes from the jobs."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
 
-from backprop.engine.counts import FIELDS
 from backprop.render.console import new_table, print_table
 from backprop.render.numbers import counted, fmt_count
 
@@ -68,34 +67,14 @@ def sparse_document(report) -> dict:
             "reason": report.reason}
 
 
-def csv_rows(report) -> list[dict]:
-    """compare --csv: one row per compressed candidate, after the modes' rows."""
-    rows = []
-    for c in list(report.candidates.values())[2:]:
-        counts = c.counts
-        rows.append({"mode": c.name, "status": "run" if c.ran else "not run",
-                     **{f: getattr(counts, f) if counts else None for f in FIELDS},
-                     "operations": c.operations, "reason": c.reason})
-    return rows
-
-
-def markdown(report) -> str:
-    """The candidates as a Markdown table (a CI summary)."""
-    lines = ["| candidate | sweeps | partials | mults | adds | ops |", "|---|---|---|---|---|---|"]
-    for c in report.candidates.values():
-        counts = c.counts
-        lines.append(f"| {c.name} | {c.sweeps} | {_dash(counts and counts.partial_evals)} | "
-                     f"{_dash(counts and counts.multiplications)} | "
-                     f"{_dash(counts and counts.additions)} | {_dash(c.operations)} |")
-    return "\n".join(lines) + "\n"
-
-
 # -- vertex elimination in compare --eliminations ---------------------------------------------
 
 def render_eliminations(report, console: Console) -> None:
     console.print()
-    out = new_table(f"Vertex elimination ({counted(report.intermediates, 'intermediate vertex', 'intermediate vertices')}, "
-                    f"{report.independents} x {report.dependents} Jacobian)")
+    vertices = counted(report.intermediates, "intermediate vertex", "intermediate vertices")
+    console.print(f"[bold]vertex elimination:[/bold] {vertices}, a {report.dependents} x "
+                  f"{report.independents} Jacobian")
+    out = new_table("Elimination orders")
     for name in ("order", "mults", "adds", "fill"):
         out.add_column(name, justify="left" if name == "order" else "right")
     out.add_column("sequence", overflow="fold")
