@@ -197,7 +197,7 @@ def test_compare_eliminations_shows_every_order_and_the_mapping():
     assert document["modes"]["reverse"]["reproduced"] is True
     assert document["optimum_at_most_forward_and_reverse"] is True
     text = run_cli("compare", "sin(x^2)+cos(x^2)", "--eliminations").stdout
-    assert "Vertex elimination" in text and "reproduced" in text
+    assert "vertex elimination: 3 intermediate vertices" in text and "reproduced" in text
 
 
 def test_eliminations_over_the_search_limit_exit_3_with_one_line():

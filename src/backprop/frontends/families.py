@@ -210,7 +210,7 @@ FAMILIES: dict[str, Family] = {
                "n", decay, decay_text, 100_000, lambda n: 4 * n - 1 if n > 1 else 2,
                "10:80:10"),
         Family("tridiag", "y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)): n outputs, banded",
-               "n", tridiag, tridiag_text, 100_000, lambda n: 5 * n - 3 if n > 1 else 2,
+               "n", tridiag, tridiag_text, 2_000, lambda n: 5 * n - 3 if n > 1 else 2,
                "10,100,1000", tridiag_texts),
     )
 }
