@@ -287,7 +287,7 @@ def _disjoint_paths(sources, target: int, towards: dict) -> int:
         for u in us:
             arc(("out", u), ("in", w))
     for x in sources:
-        arc("source", ("in", x) if x != target else ("in", target))
+        arc("source", ("in", x))
     sink = ("in", target)
     paths = 0
     while True:
