@@ -239,3 +239,15 @@ def test_a_pattern_too_large_to_colour_is_said_not_coloured():
     sparse = json.loads(text.stdout)["sparse"]
     assert sparse["columns"] is None and "over --max-ops" in sparse["reason"]
     assert sparse["verdict"]["winner"].startswith("dense")
+
+
+def test_compressed_sweeps_over_max_ops_are_not_run_and_the_verdict_takes_the_rest():
+    document = json.loads(run_cli("compare", *TRIDIAG_4, "--max-ops", "60", "--json").stdout)
+    sparse = document["sparse"]
+    assert sparse["columns"]["colours"] == 3  # coloured (30 steps), but not swept
+    for name in ("compressed forward", "compressed reverse"):
+        candidate = sparse["candidates"][name]
+        assert candidate["ran"] is False and "over --max-ops 60" in candidate["reason"]
+        assert candidate["operations"] is None
+    assert sparse["verdict"]["winner"] == "dense reverse"
+

@@ -84,8 +84,8 @@ def sparse_costs(graph, values, wrt: list[int], limits: Limits, dense: dict) -> 
                   for mode, cost in ((m, dense[m]) for m in ("forward", "reverse"))}
     reason = None
     if work(found) > limits.max_ops:
-        reason = (f"colouring a {counted(found.nonzeros, 'nonzero')} pattern, over --max-ops "
-                  f"{fmt_count(limits.max_ops)}")
+        reason = (f"colouring a pattern of {counted(found.nonzeros, 'nonzero')} takes up to "
+                  f"{counted(work(found), 'step')}, over --max-ops {fmt_count(limits.max_ops)}")
         columns = rows = None
         for name in CANDIDATES[2:]:
             candidates[name] = Candidate(name, 0, None, False, reason)
@@ -106,6 +106,12 @@ def _compressed(mode: str, graph, values, wrt, found: Pattern, colouring: Colour
         return Candidate(name, colouring.colours, None, False,
                          f"{counted(colouring.colours, 'sweep')}, over --max-forward-sweeps "
                          f"{fmt_count(limits.max_forward_sweeps)}")
+    bound = colouring.colours * 3 * graph.edge_count  # partials + mults + adds, at most
+    if bound > limits.max_ops:
+        return Candidate(name, colouring.colours, None, False,
+                         f"up to {counted(bound, 'operation')} in "
+                         f"{counted(colouring.colours, 'sweep')}, over --max-ops "
+                         f"{fmt_count(limits.max_ops)}")
     if mode == "forward":
         result = forward_mode.forward(graph, values, wrt,
                                       seeds=forward_seeds(colouring, wrt, FLOAT.one))

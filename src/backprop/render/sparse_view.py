@@ -41,6 +41,10 @@ def render_sparse(report, console: Console) -> None:
     console.print(f"[dim]rule: {escape(report.rule)}[/dim]")
     if report.reason:
         console.print(f"[yellow]not coloured[/yellow]: {escape(report.reason)}")
+    else:
+        for c in list(report.candidates.values())[2:]:
+            if not c.ran:
+                console.print(f"[yellow]{c.name}: not run[/yellow]: {escape(c.reason)}")
 
 
 def table(candidates, title: str):
