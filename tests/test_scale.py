@@ -21,7 +21,7 @@ from conftest import run_cli
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
 def test_each_family_is_the_graph_its_text_parses_to(name, size):
     family = FAMILIES[name]
-    built, parsed = family.build(size), parse(family.text(size))
+    built, parsed = family.build(size), parse(*family.expressions(size))
     assert built.nodes == parsed.nodes
     assert built.outputs == parsed.outputs
     assert len(built) == family.nodes(size)

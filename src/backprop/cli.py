@@ -35,8 +35,8 @@ from backprop.cli_options import (Atol, Cases, Engine, Explain, Family, Full,  #
                                   HessianExplain, PathLimit, Rtol, Seed, Sizes, SpecPath,
                                   WrtParams)
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
-from backprop.cli_options import (Checkpoints, Order, OutFile, PlotHere,  # noqa: E402
-                                  PlotOrOutFile)
+from backprop.cli_options import (Checkpoints, Eliminations, Order, OutFile,  # noqa: E402
+                                  PlotHere, PlotOrOutFile)
 from backprop.frontends.load import STDIN, read_graph  # noqa: E402
 from backprop.render.progress import progress_bar  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
@@ -344,12 +344,14 @@ Examples:
   backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
   backprop compare "sin(2*x+y)" --csv               one CSV row per mode
   backprop compare "sin(2*x+y)" --plot -o modes.svg bars: in the terminal, as SVG
+  backprop compare "sin(x1+x2)" "x1*x2+sin(x2)"     several outputs: compressed sweeps
+  backprop compare "sin(x^2)+cos(x^2)" --eliminations   vertex elimination orders
 """
 
 
 @app.command("compare", epilog=COMPARE_EPILOG)
 @with_limits("max_forward_sweeps", "max_ops", "max_nodes", "max_depth", "max_paths",
-             "max_bytes")
+             "max_bytes", "max_elimination_vertices")
 def compare_command(
     exprs: Exprs = None,
     expr: Expr = None,
@@ -364,6 +366,7 @@ def compare_command(
     order: Order = 1,
     checkpoints: Checkpoints = None,
     plot_here: PlotHere = False,
+    eliminations: Eliminations = False,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
@@ -382,13 +385,16 @@ def compare_command(
         (pairings.compare_pairings, js.pairings_document, js.pairings_csv,
          view.render_pairings) if order == 2 else
         (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
+    options = {"eliminations": True} if eliminations else {}  # docs/sparsity.md
+    if eliminations and order == 2:
+        raise InputError("--eliminations is for --order 1 (the Jacobian)", hint="drop one")
     if checkpoints is not None:  # docs/checkpointing.md
         from backprop.jobs.checkpoints import compare_job
         from backprop.render.checkpoint_view import compare_views
 
         job = compare_job(graph, checkpoints, order, limits, job)
         document, csv, render = compare_views(document, render)
-    result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
+    result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits, **options)
     from backprop.render import plot
 
     render = plot.deliver_plot(result, plot.compare_plot, plot_file, plot_here, render)
@@ -398,7 +404,8 @@ def compare_command(
 SCALE_EPILOG = """\b
 Families: layered (seed 003, 2^L paths), chain (nested sin), wide (sum of
 x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n),
-decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs).
+decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs), tridiag (n outputs,
+y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)): 3 compressed sweeps at every n).
 Examples:
   backprop scale layered --sizes 1:16               paths double per layer
   backprop scale wide --sizes 10:100:10             forward pays a sweep per input

@@ -55,6 +55,9 @@ LIMIT_OPTIONS = {
                       "enumeration over this many partials + multiplications + additions."),
     "max_forward_sweeps": _count("--max-forward-sweeps", "Estimate, not run, forward mode "
                                  "over this many sweeps (one per input)."),
+    "max_elimination_vertices": _count("--max-elimination-vertices", "Refuse compare "
+                                       "--eliminations over this many intermediate vertices "
+                                       "(the exact search tries 2^k sets)."),
     "max_values": _count("--max-values", "Refuse networks holding more numbers."),
     "max_units": _count("--max-units", "Refuse layers with more units."),
     "max_jvps": _count("--max-jvps", "Refuse forward mode over this many JVPs (array engine)."),
@@ -113,7 +116,7 @@ WrtParams = _wrt("Show only these parameters: w5, layer1.W, layer1.W[0][1], ... 
 SpecPath = Annotated[str, typer.Argument(
     metavar="SPEC.yaml", help="A network spec (docs/spec.md); '-' reads stdin.")]
 Family = Annotated[str, typer.Argument(
-    metavar="FAMILY", help="layered | chain | wide | fanout | mlp | decay.")]
+    metavar="FAMILY", help="layered | chain | wide | fanout | mlp | decay | tridiag.")]
 Sizes = Annotated[Optional[str], typer.Option(
     "--sizes", help="A:B, A:B:STEP or 1,2,4 (default: the family's).")]
 Cases = Annotated[str, typer.Argument(
@@ -146,6 +149,10 @@ Repeats = Annotated[int, typer.Option(
     "--repeat", "--repeats", click_type=COUNT,
     help="Time each mode in this many runs after a warm-up (median, best and spread shown; "
          "docs/performance.md).")]
+
+Eliminations = Annotated[bool, typer.Option(
+    "--eliminations", help="Also accumulate the Jacobian by vertex elimination: forward, "
+                           "reverse, Markowitz and an optimal order (docs/sparsity.md).")]
 
 # -- the gradient as a graph (docs/second-order.md) --------------------------------------
 

@@ -50,6 +50,7 @@ class Limits:
     check_timeout: float = 10.0  # seconds
     max_ops: int = 20_000_000  # few paths can still be long: 1e5 paths of 1e5 edges each
     max_forward_sweeps: int = 10_000  # compare, scale: estimate, not run, over this
+    max_elimination_vertices: int = 16  # compare --eliminations: the exact search is 2^k
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -19,6 +19,10 @@ path to the output is as long as the number of terms after it.
   its neighbours), so forward over reverse grows as n while a forward-mode gradient
   program grows as n^2 (each x_k's tangent runs down the rest of the sum, halved at every
   step): the family ``scale --order 2`` shows the pairings part on.
+- ``tridiag``: n outputs of n inputs, y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)) (a missing
+  neighbour's term dropped at the ends): a banded Jacobian, 3 nonzeros per row, so 3
+  compressed sweeps of either mode give all of it at every n (docs/sparsity.md), where
+  the dense modes take n sweeps. Its text is n expressions (``Family.expressions``).
 
 Nothing here recurses: every family is a loop.
 """
@@ -43,6 +47,12 @@ class Family:
     max_size: int  # larger sizes are refused (exit 3): the graph or its setup gets too big
     nodes: Callable[[int], int]  # node count at a size, known before building
     default_sizes: str = "1:12"  # what ``scale FAMILY`` runs without --sizes
+    # several outputs: one expression per output (``text`` is then them, quoted for a shell)
+    texts: Callable[[int], tuple[str, ...]] | None = None
+
+    def expressions(self, size: int) -> tuple[str, ...]:
+        """The expression(s) whose parse is this family's graph at ``size``."""
+        return self.texts(size) if self.texts is not None else (self.text(size),)
 
 
 def _add(b: GraphBuilder, total: int | None, term: int) -> int:
@@ -156,6 +166,32 @@ def decay_text(size: int) -> str:
     return "; ".join(statements)
 
 
+def tridiag(size: int) -> Graph:
+    """Built in the parser's node order, output by output (see ``tridiag_texts``)."""
+    b = GraphBuilder()
+    outputs = []
+    for i in range(1, size + 1):
+        product = b.apply("mul", b.input(f"x{i - 1}"), b.input(f"x{i}")) if i > 1 else None
+        x = b.input(f"x{i}")
+        inner = b.apply("add", x, b.input(f"x{i + 1}")) if i < size else x
+        term = b.apply("sin", inner)
+        outputs.append(term if product is None else b.apply("add", product, term))
+    return b.build(outputs, tridiag_texts(size) if size <= 4 else
+                   tuple(f"y{i}" for i in range(1, size + 1)))
+
+
+def tridiag_texts(size: int) -> tuple[str, ...]:
+    texts = []
+    for i in range(1, size + 1):
+        inner = f"x{i} + x{i + 1}" if i < size else f"x{i}"
+        texts.append((f"x{i - 1}*x{i} + " if i > 1 else "") + f"sin({inner})")
+    return tuple(texts)
+
+
+def tridiag_text(size: int) -> str:
+    return " ".join(f'"{text}"' for text in tridiag_texts(size))
+
+
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
@@ -173,5 +209,8 @@ FAMILIES: dict[str, Family] = {
         Family("decay", "s_k = 0.5*s_(k-1) + x_k*x_(k+1), a ring of n inputs",
                "n", decay, decay_text, 100_000, lambda n: 4 * n - 1 if n > 1 else 2,
                "10:80:10"),
+        Family("tridiag", "y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)): n outputs, banded",
+               "n", tridiag, tridiag_text, 2_000, lambda n: 5 * n - 3 if n > 1 else 2,
+               "10,100,1000", tridiag_texts),
     )
 }

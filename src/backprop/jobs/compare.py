@@ -276,6 +276,8 @@ class Comparison(PerEvaluation):
     mode_difference: float | None = None  # the largest relative difference of the modes run
     compiled: dict[str, Timing] | None = None  # the core's evaluation and reverse, apart
     bounds: Bounds | None = None  # each mode against the function (jobs/bounds.py)
+    sparse: Any = None  # jobs/sparse.SparseReport: with several outputs
+    eliminations: Any = None  # jobs/eliminate.EliminationReport: with --eliminations
 
     def relative_operations(self, mode: str) -> float | int | None:
         """Exact: the mode's partials + multiplications + additions per primitive evaluated."""
@@ -288,8 +290,13 @@ def random_point(graph: Graph, seed: int) -> dict[str, float]:
 
 
 def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed: int = 0,
-            repeats: int = DEFAULT_REPEATS, limits: Limits | None = None) -> Comparison:
-    """Every mode on ``graph`` at a point (``--at``, else a seeded random one)."""
+            repeats: int = DEFAULT_REPEATS, limits: Limits | None = None,
+            eliminations: bool = False) -> Comparison:
+    """Every mode on ``graph`` at a point (``--at``, else a seeded random one); with
+    several outputs, the compressed modes too (jobs/sparse.py); ``eliminations``: vertex
+    elimination orders (jobs/eliminate.py, refused over its limit before any work)."""
+    from backprop.jobs import eliminate as eliminate_job, sparse as sparse_job
+
     from backprop.engine.printer import to_text
     from backprop.frontends.point import parse_point, parse_wrt, point_warnings
 
@@ -302,16 +309,22 @@ def compare(graph: Graph, *, at: str | None = None, wrt: str | None = None, seed
         point = random_point(graph, seed)
     names = parse_wrt(wrt, graph)
     wrt_ids = input_ids(graph, names)
+    shape = eliminate_job.check_size(graph, wrt_ids, limits) if eliminations else None
     values = evaluate(graph, point)
     _, evaluation = median_time(lambda: evaluate(graph, point, PYTHON), repeats)
     warnings = point_warnings(point) + non_finite_warnings(graph, values)
     costs = cost_modes(graph, values, wrt_ids, limits, repeats)
     text = to_text(graph, 2000) if len(graph.outputs) == 1 else None
     difference = agreement([c.jacobian for c in costs.values() if c.jacobian is not None])
+    sparse = sparse_job.sparse_costs(graph, values, wrt_ids, limits, costs) \
+        if len(graph.outputs) > 1 else None
+    eliminated = eliminate_job.eliminations(graph, values, wrt_ids, limits, costs, shape) \
+        if eliminations else None
     return Comparison(graph, text, names, point, chosen, seed, evaluation, costs,
                       verdict(costs, len(graph.outputs), len(wrt_ids)), warnings, difference,
                       compiled_timings(graph, point, values, wrt_ids, repeats),
-                      mode_bounds(graph, wrt_ids, costs) if wrt_ids else None)
+                      mode_bounds(graph, wrt_ids, costs) if wrt_ids else None,
+                      sparse, eliminated)
 
 
 def compiled_timings(graph: Graph, point: dict[str, float], values: list[float],

@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from typing import Any
+
 from backprop.jobs.compare import ModeCost, cost_modes, median_time, random_point, Timing
 from backprop.jobs.timing import NOISE_FLOOR, PYTHON
 from backprop.errors import InputError, LimitError
@@ -29,6 +31,7 @@ from backprop.engine.evaluate import evaluate
 from backprop.frontends.families import FAMILIES, Family
 from backprop.limits import Limits
 from backprop.engine.modes import MODES
+from backprop.jobs.sparse import sparse_costs
 
 DEFAULT_REPEATS = 3
 TIME_BUDGET = 0.5  # seconds per measurement
@@ -184,6 +187,7 @@ class SizeRow:
     depth: int
     evaluation: Timing
     costs: dict[str, ModeCost]
+    sparse: Any = None  # jobs/sparse.SparseReport: families with several outputs
 
 
 @dataclass(frozen=True)
@@ -217,10 +221,12 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
         values = evaluate(graph, point)
         _, evaluation = median_time(lambda: evaluate(graph, point, PYTHON), repeats, budget)
         costs = cost_modes(graph, values, list(graph.inputs), limits, repeats, budget)
+        sparse = sparse_costs(graph, values, list(graph.inputs), limits, costs) \
+            if len(graph.outputs) > 1 else None
         # only the counts and times are kept per size
         costs = {mode: replace(cost, jacobian=None) for mode, cost in costs.items()}
         rows.append(SizeRow(size, len(graph), graph.edge_count, len(graph.inputs),
-                            len(graph.outputs), graph.depth, evaluation, costs))
+                            len(graph.outputs), graph.depth, evaluation, costs, sparse))
         del graph, values
     fits = {}
     for mode in MODES:

@@ -69,7 +69,20 @@ def compare_document(comparison) -> dict:
                                        "reason": n.reason} for n in c.verdict.disagreements]},
         "agreement": number(c.mode_difference),
         "warnings": c.warnings,
+        **_sparse_pieces(c),
     }
+
+
+def _sparse_pieces(c) -> dict:
+    """``sparse`` (several outputs) and ``eliminations`` (--eliminations), when present."""
+    from backprop.render import sparse_view
+
+    pieces = {}
+    if getattr(c, "sparse", None) is not None:
+        pieces["sparse"] = sparse_view.sparse_document(c.sparse)
+    if getattr(c, "eliminations", None) is not None:
+        pieces["eliminations"] = sparse_view.eliminations_document(c.eliminations)
+    return pieces
 
 
 COMPARE_CSV_FIELDS = ("mode", "status", *[f for f in FIELDS], "operations", "seconds", "repeats",
@@ -205,7 +218,8 @@ def scale_document(result) -> dict:
                               "reason": cost.reason, "counts": cost.counts.as_dict(),
                               "operations": cost.operations, "seconds": number(cost.seconds),
                               "timing": timing_document(cost.timing)}
-                       for mode, cost in row.costs.items()}}
+                       for mode, cost in row.costs.items()},
+             **_sparse_pieces(row)}
             for row in result.rows
         ],
         "growth": {mode: {quantity: fit.as_dict() for quantity, fit in fits.items()}

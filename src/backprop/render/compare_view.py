@@ -77,6 +77,12 @@ def render_compare(comparison, console: Console) -> None:
     for mode, cost in c.costs.items():
         if not cost.ran:
             console.print(f"[yellow]{mode}: estimated, not run[/yellow]: {escape(cost.reason)}")
+    from backprop.render import sparse_view
+
+    if getattr(c, "sparse", None) is not None:
+        sparse_view.render_sparse(c.sparse, console)
+    if getattr(c, "eliminations", None) is not None:
+        sparse_view.render_eliminations(c.eliminations, console)
     render_warnings(c.warnings)
 
 
@@ -309,6 +315,9 @@ def render_scale(result, console: Console) -> None:
             console.print(f"[yellow]{mode}: estimated, not run[/yellow] at "
                           f"{counted(len(skipped), 'size')} (first {skipped[0]:,}: "
                           f"{escape(reason)})")
+    from backprop.render.sparse_view import render_scale_sparse
+
+    render_scale_sparse(result, console)  # several outputs: compressed sweeps per size
 
 
 def scale_table(result) -> Table:
