@@ -141,9 +141,11 @@ def _untimed(text: str) -> list[str]:
 
 
 def _no_times(document):
+    """A document without what the clock decides: times, and compare's note on them."""
     if isinstance(document, dict):
         return {k: _no_times(v) for k, v in document.items()
-                if "seconds" not in k and "time" not in k and k != "repeats"}
+                if "seconds" not in k and "time" not in k and k != "repeats"
+                and k != "disagreements" and k != "timing" and k != "compiled"}
     if isinstance(document, list):
         return [_no_times(v) for v in document]
     return document
