@@ -1,8 +1,8 @@
 """What ``--help`` shows: every command's summary whole, and every example runnable as printed.
 
 The examples are the lines after ``Examples:`` in a command's ``--help`` (its epilog). The
-rule they follow, checked here: each line is a shell command line, and what describes it
-comes after `` # `` (a shell comment), on the same line or on a line of its own before it.
+rule they follow, checked here: each line is a shell command line, and what describes it is
+a shell comment: after two spaces and ``# `` on the same line, or a ``# `` line before it.
 So a line copied whole into a shell runs exactly its command. Each one is run as printed,
 in bash, in a fresh directory where ``examples/`` is the repository's (a command that
 writes a file writes it there), and must exit 0 without a traceback.
@@ -83,12 +83,20 @@ def test_summary_is_whole(name):
 
 
 def test_examples_follow_the_rule():
-    """A description is a shell comment: never two spaces and a word after a command."""
-    for name, line in examples():
-        command = line.split(" #", 1)[0]
-        assert "backprop " in command, line
-        assert not re.search(r"\S {2,}[^\s#]", command), \
-            f"backprop {name} --help: {line!r} runs its description as arguments"
+    """Every example says what it shows in a shell comment, after it or on the line before:
+    so a description can never run as arguments (``--format mermaid for Markdown`` drew
+    ``for`` and ``Markdown`` as two more outputs)."""
+    for name in COMMANDS:
+        lines = [line.strip() for line in section(help_text(name), "Examples:")]
+        for before, line in zip([""] + lines, lines):
+            if line.startswith("#"):
+                continue
+            command, comment, _ = line.partition("  # ")
+            assert "backprop " in command, line
+            assert comment or before.startswith("# "), \
+                f"backprop {name} --help: {line!r} has no '  # ' comment"
+            assert not re.search(r"\S {2,}\S", command), \
+                f"backprop {name} --help: {line!r} runs its description as arguments"
 
 
 def _run_example(line: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -12,13 +12,7 @@ import os
 import sys
 from typing import Optional
 
-# Our help is plain text (rich_markup_mode=None) and main() prints every error itself, so
-# typer's rich integration (help panels, pretty tracebacks) goes unused. Blocking the two
-# modules it needs keeps typer from loading them (with rich.markdown and markdown_it: 90 ms
-# of every start) and from escaping "[default: ...]" as rich markup in plain help.
-for _unused in ("typer.rich_utils", "rich.traceback"):
-    sys.modules.setdefault(_unused, None)
-import typer  # noqa: E402
+import typer
 
 from backprop import __version__  # noqa: E402
 from backprop.cli_errors import (ClickException, UsageError, check_point_words,  # noqa: E402
@@ -153,11 +147,11 @@ def _exit_for(report) -> None:
 
 GRAPH_EPILOG = """\b
 Examples:
-  backprop graph "sin(x^2)+cos(x^2)"                         # a jaxpr-like listing
-  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 --format tree
-  backprop graph "sin(2*x+y)" --at x=1,y=2 --format dot      # Graphviz source
-  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o g.svg     # drawn by Graphviz's dot
-  backprop graph "a = 2*x + y; z = sin(a)" --format mermaid  # for Markdown
+  backprop graph "sin(x^2)+cos(x^2)"                           # a jaxpr-like listing
+  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 --format tree  # values and gradients
+  backprop graph "sin(2*x+y)" --at x=1,y=2 --format dot        # Graphviz source
+  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o g.svg       # drawn by Graphviz's dot
+  backprop graph "a = 2*x + y; z = sin(a)" --format mermaid    # for Markdown
 """
 
 
@@ -260,11 +254,11 @@ def _one_format(json_out: bool, csv_out: bool) -> str:
 
 PATHS_EPILOG = """\b
 Examples:
-  backprop paths "sin(2*x+y)"               # each path, its partials, the sum
-  backprop paths "sin(2*x+y)" --at x=1,y=2  # numbers
+  backprop paths "sin(2*x+y)"                                   # each path, its partials, the sum
+  backprop paths "sin(2*x+y)" --at x=1,y=2                      # numbers
   # seed 003: 32 paths, 32*x**31
   backprop paths "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
-  backprop paths "sin(x^2)+cos(x^2)" --at x=1 --limit 1 --json
+  backprop paths "sin(x^2)+cos(x^2)" --at x=1 --limit 1 --json  # the first path, JSON
 """
 
 
@@ -299,6 +293,7 @@ COMPARE_EPILOG = """\b
 Examples:
   backprop compare "sin(2*x+y)" --at x=1,y=2   # reverse wins: 1 sweep
   backprop compare "x*y" "x+y" "sin(x)" "x-y"  # a 4x2 Jacobian: forward wins
+  # seed 003: 32 paths; forward and reverse tie at 1 sweep
   backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
   backprop compare "sin(2*x+y)" --csv          # one CSV row per mode
 """
