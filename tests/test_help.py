@@ -131,3 +131,20 @@ def test_example_runs_as_printed(name, line, example_runs):
     assert proc.returncode == 0, f"{line}\n{proc.stderr}"
     written = set(cwds[line].iterdir()) - {cwds[line] / "examples"}
     assert proc.stdout.strip() or written, f"{line}: printed nothing and wrote nothing"
+
+
+def test_completion_script_and_answers():
+    """--show-completion prints the script that --install-completion installs; the shell
+    then runs backprop with _BACKPROP_COMPLETE set and gets the candidates back."""
+    script = run_cli("--show-completion", "bash")
+    assert script.returncode == 0, script.stderr
+    assert "_BACKPROP_COMPLETE=complete_bash" in script.stdout
+    assert "complete " in script.stdout and "backprop" in script.stdout
+    for words, cword, expected in [("backprop gr", "1", {"grad", "graph"}),
+                                   ("backprop grad --max-n", "2", {"--max-nodes"}),
+                                   ("backprop net --hv", "2", {"--hvp"})]:
+        proc = run_cli(env={"_BACKPROP_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                            "COMP_CWORD": cword})
+        assert proc.returncode == 0, proc.stderr
+        assert set(proc.stdout.split()) == expected, (words, proc.stdout)
+    assert "--install-completion" in help_text()
