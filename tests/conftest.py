@@ -30,6 +30,8 @@ import backprop.cli  # noqa: F401
 from backprop import entry
 from backprop.check import sympy_side
 
+import schemas  # noqa: E402  (tests/schemas.py)
+
 # The command's SymPy process (check/sympy_side.py) is a fork of the process that runs the
 # command: with SymPy loaded here once, each one starts with it loaded, as the command's does
 # once its import is done, instead of importing it again for every command run.
@@ -65,13 +67,16 @@ def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 60,
     under HANG_GUARD seconds: a slow, loaded machine must not end the whole run."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     if process or IMPORT_TIME_ENV & set(env or {}):
-        return run_process(args, data, timeout, env)
-    faulthandler.dump_traceback_later(max(timeout, HANG_GUARD), exit=True,
-                                      file=sys.__stderr__)
-    try:
-        return run_here(args, data, env)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
+        proc = run_process(args, data, timeout, env)
+    else:
+        faulthandler.dump_traceback_later(max(timeout, HANG_GUARD), exit=True,
+                                          file=sys.__stderr__)
+        try:
+            proc = run_here(args, data, env)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+    schemas.check_output(args, proc)  # every --json document of the suite fits its schema
+    return proc
 
 
 def run_process(args, data: bytes | None, timeout: float,

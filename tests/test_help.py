@@ -5,7 +5,8 @@ rule they follow, checked here: each line is a shell command line, and what desc
 a shell comment: after two spaces and ``# `` on the same line, or a ``# `` line before it.
 So a line copied whole into a shell runs exactly its command. Each one is run as printed,
 in bash, in a fresh directory where ``examples/`` is the repository's (a command that
-writes a file writes it there), and must exit 0 without a traceback.
+writes a file writes it there), and must exit 0 without a traceback, or with the status
+its comment states as ``exit N`` (``backprop check`` on a sheet with a wrong claim).
 """
 
 from __future__ import annotations
@@ -60,10 +61,17 @@ def summaries() -> dict[str, str]:
 COMMANDS = list(summaries())
 
 
-def examples() -> list[tuple[str, str]]:
-    return [(name, line.strip()) for name in COMMANDS
-            for line in section(help_text(name), "Examples:")
-            if not line.strip().startswith("#")]
+def examples() -> list[tuple[str, str, int]]:
+    """(command, example line, the exit status its comment documents: ``exit N``, else 0)."""
+    found = []
+    for name in COMMANDS:
+        lines = [line.strip() for line in section(help_text(name), "Examples:")]
+        for before, line in zip([""] + lines, lines):
+            if not line.startswith("#"):
+                status = re.search(r"\bexit (\d+)", line.partition("  # ")[2]
+                                   + (before if before.startswith("#") else ""))
+                found.append((name, line, int(status.group(1)) if status else 0))
+    return found
 
 
 def test_every_command_has_examples():
@@ -109,7 +117,7 @@ def _run_example(line: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def example_runs(tmp_path_factory):
     """Every example, run at once on a few threads, each in its own directory."""
-    lines = [line for _, line in examples()]
+    lines = [line for _, line, _ in examples()]
     cwds = []
     for k, _ in enumerate(lines):
         cwd = tmp_path_factory.mktemp(f"example{k}")
@@ -120,15 +128,15 @@ def example_runs(tmp_path_factory):
     return runs, dict(zip(lines, cwds))
 
 
-@pytest.mark.parametrize("name, line", examples())
-def test_example_runs_as_printed(name, line, example_runs):
+@pytest.mark.parametrize("name, line, status", examples())
+def test_example_runs_as_printed(name, line, status, example_runs):
     if "-o " in line and " -o -" not in line and shutil.which("dot") is None \
             and line.split("-o ", 1)[1].split()[0].endswith((".svg", ".png")):
         pytest.skip("Graphviz's dot is not installed (docs/graph.md)")
     runs, cwds = example_runs
     proc = runs[line]
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
-    assert proc.returncode == 0, f"{line}\n{proc.stderr}"
+    assert proc.returncode == status, f"{line}\n{proc.stderr}"
     written = set(cwds[line].iterdir()) - {cwds[line] / "examples"}
     assert proc.stdout.strip() or written, f"{line}: printed nothing and wrote nothing"
 

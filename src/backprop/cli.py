@@ -20,13 +20,16 @@ from backprop.cli_errors import (ClickException, UsageError, check_point_words, 
 from backprop.errors import (EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED,  # noqa: E402
                              BackpropError, InputError, NonFiniteError)
 from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint,  # noqa: E402
-                                  COUNT, CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
+                                  CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
                                   Mode, ProgramListing, ProgramPicture, Repeats, Strict, Wrt,
                                   WrtPaths, with_limits)
-from backprop.cli_options import Format, NoCheck, PairingMode, Vector  # noqa: E402
+from backprop.cli_options import NoCheck, PairingMode, Vector, format_option  # noqa: E402
+from backprop.cli_options import (Atol, Cases, Engine, Explain, Family, Full,  # noqa: E402
+                                  HessianExplain, PathLimit, Rtol, Seed, Sizes, SpecPath,
+                                  WrtParams)
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
-from backprop.cli_options import Order  # noqa: E402
-from backprop.frontends.load import read_graph  # noqa: E402
+from backprop.cli_options import Checkpoints, Order, OutFile  # noqa: E402
+from backprop.frontends.load import STDIN, read_graph  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
@@ -79,21 +82,21 @@ def grad(
     wrt: Wrt = None,
     mode: Mode = "reverse",
     json_out: JsonOut = False,
-    out_format: Optional[str] = typer.Option(
-        None, "--format", help="text | json | markdown (a CI job summary); --json is json."),
-    explain: bool = typer.Option(False, "--explain", help="Write every step: the forward "
-                                 "sweep, each local partial, the mode's sweep, the total."),
-    no_check: bool = typer.Option(False, "--no-check", help="Skip the SymPy check."),
-    rtol: float = typer.Option(1e-9, "--rtol", help="Relative tolerance of the check."),
-    atol: float = typer.Option(1e-12, "--atol", help="Absolute tolerance of the check."),
+    out_format: format_option("text", "json", "markdown") = None,
+    output: OutFile = None,
+    explain: Explain = False,
+    no_check: NoCheck = False,
+    rtol: Rtol = 1e-9,
+    atol: Atol = 1e-12,
     strict: Strict = False,
     program: ProgramListing = False,
     **limits,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
+    _writable(output)
     if program:
-        return _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, explain,
-                             Limits(**limits))
+        return _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, output,
+                             explain, Limits(**limits))
     if at and not no_check:  # SymPy loads on the other core meanwhile
         from backprop.check import sympy_side
 
@@ -103,38 +106,54 @@ def grad(
     nonnegative("--rtol", rtol)
     nonnegative("--atol", atol)
     limits = Limits(**limits)
-    output = _text_json_markdown(out_format, json_out)
+    fmt = _format(out_format, ("text", "json", "markdown"), json_out)
     report = run_grad(read_graph(exprs, expr, limits), at=at, wrt=wrt, mode=mode,
                       run_check=not no_check, rtol=rtol, atol=atol, limits=limits,
-                      strict=strict, picture=output == "markdown", explain=explain)
+                      strict=strict, picture=fmt == "markdown", explain=explain)
     from backprop.render.show import show_grad
 
-    show_grad(report, output)
+    show_grad(report, fmt, output)
     _exit_for(report)
 
 
-def _text_json_markdown(out_format: str | None, json_out: bool) -> str:
-    """The format of a report that reads as text, JSON or Markdown (--format, --json)."""
-    output = (out_format or ("json" if json_out else "text")).strip().lower()
-    if output not in ("text", "json", "markdown"):
-        raise InputError(f"unknown format {out_format!r}", hint="formats: text, json, markdown")
-    if json_out and output != "json":
-        raise InputError(f"--json and --format {output} ask for two formats", hint="give one")
-    return output
+def _format(out_format: str | None, formats: tuple[str, ...], json_out: bool = False,
+            csv_out: bool = False) -> str:
+    """The one format a command prints: --format (one of ``formats``, the first the
+    default), or its shorthand --json / --csv; two different ones are an error."""
+    shorthands = [name for name, on in (("json", json_out), ("csv", csv_out)) if on]
+    fmt = (out_format or (shorthands[0] if shorthands else formats[0])).strip().lower()
+    if fmt not in formats:
+        raise InputError(f"unknown format {out_format!r}", hint="formats: " + ", ".join(formats))
+    clash = [f"--{name}" for name in shorthands if name != fmt]
+    if clash:
+        raise InputError(f"{' and '.join(clash)} and --format {fmt} ask for two formats"
+                         if out_format else "--json and --csv ask for two formats",
+                         hint="give one")
+    return fmt
 
 
-def _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, explain, limits) -> None:
+def _writable(output: str | None) -> None:
+    """An -o FILE is checked before any work (and nothing is written anywhere else)."""
+    if output is not None:
+        from backprop.outfile import check_writable
+
+        check_writable(output)
+
+
+def _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, output, explain,
+                  limits) -> None:
     """``grad --program``: the gradient program, listed or as JSON."""
-    output = (out_format or ("json" if json_out else "text")).strip().lower()
-    if output not in ("text", "json"):
-        raise InputError(f"--program prints text or json, not {output!r}", hint="--json")
+    fmt = (out_format or ("json" if json_out else "text")).strip().lower()
+    if fmt not in ("text", "json"):
+        raise InputError(f"--program prints text or json, not {fmt!r}", hint="--json")
     if at or explain:
         raise InputError(f"--program prints the program, not {'--at' if at else '--explain'}",
                          hint="its values at a point: backprop graph EXPR --program --at ...")
     from backprop.jobs.grad import grad_program
     from backprop.render.program_view import show_program
 
-    show_program(grad_program(read_graph(exprs, expr, limits), wrt=wrt, mode=mode), output)
+    show_program(grad_program(read_graph(exprs, expr, limits), wrt=wrt, mode=mode), fmt,
+                 output)
 
 
 def _exit_for(report) -> None:
@@ -161,11 +180,9 @@ def graph_command(
     exprs: Exprs = None,
     expr: Expr = None,
     at: AtAnnotates = None,
-    out_format: Optional[str] = typer.Option(
-        None, "--format", help="text | tree | dot | mermaid | svg | png (default: from the "
-                               "-o file's suffix, else text)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output",
-                                         help="Write to FILE instead of standard output."),
+    out_format: format_option("text", "tree", "dot", "mermaid", "svg", "png",
+                              note="default: from the -o file's suffix, else text") = None,
+    output: OutFile = None,
     program: ProgramPicture = False,
     **limits,
 ) -> None:
@@ -178,10 +195,7 @@ def graph_command(
 
     fmt = picture.format_for(out_format, output)
     limits = Limits(**limits)
-    if output is not None:
-        from backprop.outfile import check_writable
-
-        check_writable(output)  # before any work, and nothing is written anywhere else
+    _writable(output)
     if fmt == "png" and output is None and sys.stdout.isatty():
         raise InputError("png is binary and standard output is a terminal",
                          hint="write it to a file: -o graph.png")
@@ -207,15 +221,15 @@ Examples:
 @with_limits("max_values", "max_units", "max_jvps", "max_nodes", "max_depth", "max_paths",
              "max_bytes", "check_timeout")
 def net_command(
-    spec: str = typer.Argument(..., metavar="SPEC.yaml", help="A network spec (docs/spec.md)."),
+    spec: SpecPath,
     mode: Mode = "reverse",
-    param: Optional[str] = typer.Option(None, "--param", help="Show only these parameters: "
-                                        "w5, layer1.W, layer1.W[0][1], ..."),
-    full: bool = typer.Option(False, "--full", help="Every weight entry, not per-layer "
-                                                    "summaries."),
+    param: WrtParams = None,
+    full: Full = False,
     json_out: JsonOut = False,
-    engine: str = typer.Option("auto", "--engine", help="auto | scalar | array."),
-    no_check: bool = typer.Option(False, "--no-check", help="Skip the check."),
+    out_format: format_option("text", "json") = None,
+    output: OutFile = None,
+    engine: Engine = "auto",
+    no_check: NoCheck = False,
     strict: Strict = False,
     hvp: NetHvp = False,
     hessian: NetHessian = False,
@@ -228,28 +242,35 @@ def net_command(
     loss's Hessian times a direction (--hessian: the whole Hessian, small nets)."""
     from backprop.jobs.net import run_net
 
+    fmt = _format(out_format, ("text", "json"), json_out)
+    _writable(output)
     limits = Limits(**limits)
     from backprop.jobs.net_hvp import request_for
 
+    spec, text = _stdin_spec(spec, limits)
     report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
                      limits=limits, strict=strict,
-                     hvp=request_for(hvp, hessian, vector, direction_seed))
+                     hvp=request_for(hvp, hessian, vector, direction_seed), text=text)
     from backprop.render.net_view import net_document, render_net
     from backprop.render.show import show
 
-    show("json" if json_out else "text", report, document=lambda r: net_document(r, full),
+    show(fmt, report, path=output, json=lambda r: net_document(r, full),
          view=lambda r, console: render_net(r, console, full))
     if report.hvp is not None and report.hvp.status == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
     _exit_for(report)
 
 
-# -- paths, compare, scale (issue 3) ---------------------------------------------------------
+def _stdin_spec(spec: str, limits: Limits) -> tuple[str, str | None]:
+    """``net -``: the spec's YAML from standard input, named <stdin> in messages."""
+    if spec != "-":
+        return spec, None
+    from backprop.frontends.load import read_stdin
 
-def _one_format(json_out: bool, csv_out: bool) -> str:
-    if json_out and csv_out:
-        raise InputError("--json and --csv ask for two formats", hint="give one")
-    return "json" if json_out else "csv" if csv_out else "text"
+    return STDIN, read_stdin(limits.max_bytes, "the spec")
+
+
+# -- paths, compare, scale (issue 3) ---------------------------------------------------------
 
 
 PATHS_EPILOG = """\b
@@ -269,9 +290,10 @@ def paths_command(
     expr: Expr = None,
     at: AtOrFormulas = None,
     wrt: WrtPaths = None,
-    limit: int = typer.Option(1_000, "--limit", **COUNT,
-                              help="List the first K paths (the sum still covers every path)."),
+    limit: PathLimit = 1_000,
     json_out: JsonOut = False,
+    out_format: format_option("text", "json") = None,
+    output: OutFile = None,
     **limits,
 ) -> None:
     """List every path from an input to the output: its nodes, its local partials and their
@@ -279,14 +301,16 @@ def paths_command(
     from backprop.jobs.paths import list_paths
 
     nonnegative("--limit", limit)
+    fmt = _format(out_format, ("text", "json"), json_out)
+    _writable(output)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     listing = list_paths(graph, at=at, wrt=wrt, limit=limit, limits=limits)
     from backprop.render import compare_json, compare_view
     from backprop.render.show import show
 
-    show("json" if json_out else "text", listing, document=compare_json.paths_document,
-          view=compare_view.render_paths)
+    show(fmt, listing, path=output, json=compare_json.paths_document,
+         view=compare_view.render_paths)
 
 
 COMPARE_EPILOG = """\b
@@ -309,9 +333,12 @@ def compare_command(
     wrt: Wrt = None,
     json_out: JsonOut = False,
     csv_out: CsvModes = False,
+    out_format: format_option("text", "json", "csv") = None,
+    output: OutFile = None,
     repeats: Repeats = 5,
-    seed: int = typer.Option(0, "--seed", help="Seed of the random point used without --at."),
+    seed: Seed = 0,
     order: Order = 1,
+    checkpoints: Checkpoints = None,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
@@ -322,15 +349,22 @@ def compare_command(
     from backprop.render.show import show
 
     pairings.check_order(order, "compare")
-    output = _one_format(json_out, csv_out)
+    fmt = _format(out_format, ("text", "json", "csv"), json_out, csv_out)
+    _writable(output)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     job, document, csv, render = (
         (pairings.compare_pairings, js.pairings_document, js.pairings_csv,
          view.render_pairings) if order == 2 else
         (compare.compare, js.compare_document, js.compare_csv, view.render_compare))
+    if checkpoints is not None:  # docs/checkpointing.md
+        from backprop.jobs.checkpoints import compare_job
+        from backprop.render.checkpoint_view import compare_views
+
+        job = compare_job(graph, checkpoints, order, limits, job)
+        document, csv, render = compare_views(document, render)
     result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
-    show(output, result, document=document, csv=csv, view=render)
+    show(fmt, result, path=output, json=document, csv=csv, view=render)
 
 
 SCALE_EPILOG = """\b
@@ -348,15 +382,16 @@ Examples:
 @app.command("scale", epilog=SCALE_EPILOG)
 @with_limits("max_forward_sweeps", "max_ops", "max_nodes", "max_paths")
 def scale_command(
-    family: str = typer.Argument(..., metavar="FAMILY",
-                                 help="layered | chain | wide | fanout | mlp | decay."),
-    sizes: Optional[str] = typer.Option(None, "--sizes", help="A:B, A:B:STEP or 1,2,4 "
-                                                              "(default: the family's)."),
+    family: Family,
+    sizes: Sizes = None,
     json_out: JsonOut = False,
     csv_out: CsvSizes = False,
+    out_format: format_option("text", "json", "csv") = None,
+    output: OutFile = None,
     repeats: Repeats = 3,
-    seed: int = typer.Option(0, "--seed", help="Seed of the random point."),
+    seed: Seed = 0,
     order: Order = 1,
+    checkpoints: Checkpoints = None,
     **limits,
 ) -> None:
     """Build a graph family at several sizes: each mode's counts and time per size, the
@@ -367,14 +402,21 @@ def scale_command(
     from backprop.render.show import show
 
     pairings.check_order(order, "scale")
-    output = _one_format(json_out, csv_out)
+    fmt = _format(out_format, ("text", "json", "csv"), json_out, csv_out)
+    _writable(output)
     limits = Limits(**limits)
     job, document, csv, render = (
         (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
          view.render_scale_pairings) if order == 2 else
         (scale.scale, js.scale_document, js.scale_csv, view.render_scale))
+    if checkpoints is not None:  # the memory-time curve (docs/checkpointing.md)
+        from backprop.jobs.checkpoints import curve_job
+        from backprop.render import checkpoint_view as ck
+
+        job, document, csv, render = (curve_job(checkpoints, order), ck.curve_document,
+                                      ck.curve_csv, ck.render_curve)
     result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
-    show(output, result, document=document, csv=csv, view=render)
+    show(fmt, result, path=output, json=document, csv=csv, view=render)
 
 
 HESSIAN_EPILOG = """\b
@@ -392,31 +434,73 @@ def hessian_command(
     exprs: Exprs = None,
     expr: Expr = None,
     at: AtOrFormulas = None,
+    wrt: Wrt = None,
     mode: PairingMode = "fwd-rev",
     vector: Vector = None,
     json_out: JsonOut = False,
-    out_format: Format = None,
+    out_format: format_option("text", "json", "markdown") = None,
+    output: OutFile = None,
     no_check: NoCheck = False,
     strict: Strict = False,
-    explain: bool = typer.Option(False, "--explain", help="Write every step of the first "
-                                 "pairing's second sweep over the gradient program."),
+    explain: HessianExplain = False,
     **limits,
 ) -> None:
     """The Hessian of a one-output EXPR by composing two sweeps (forward-over-reverse and
     the other three pairings): each pairing's exact cost, symmetry, H v, a SymPy check."""
-    output = _text_json_markdown(out_format, json_out)
+    fmt = _format(out_format, ("text", "json", "markdown"), json_out)
+    _writable(output)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     from backprop.jobs.hessian import hessian
 
-    report = hessian(graph, at=at, mode=mode, vector=vector, run_check=not no_check,
-                     limits=limits, strict=strict, explain=explain)
+    report = hessian(graph, at=at, wrt=wrt, mode=mode, vector=vector,
+                     run_check=not no_check, limits=limits, strict=strict, explain=explain)
     from backprop.render.show import show_hessian
 
-    show_hessian(report, output)
+    show_hessian(report, fmt, output)
     if report.hvp is not None and report.hvp.status == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
     _exit_for(report)
+
+
+CHECK_EPILOG = """\b
+Examples:
+  backprop check examples/check/exercises.yaml                               # a table; exit 1: a wrong claim
+  backprop check examples/check/exercises.yaml --format junit -o report.xml  # CI test reports; exit 1
+  # a CI job summary (GitHub Actions: >> "$GITHUB_STEP_SUMMARY"); exit 1
+  backprop check examples/check/exercises.yaml --format markdown >> summary.md
+"""
+
+
+@app.command("check", epilog=CHECK_EPILOG)
+@with_limits("max_nodes", "max_depth", "max_bytes", "check_timeout")
+def check_command(
+    cases: Cases,
+    json_out: JsonOut = False,
+    out_format: format_option("text", "json", "markdown", "junit") = None,
+    output: OutFile = None,
+    **limits,
+) -> None:
+    """Check claimed gradients and derivative formulas (an exercise sheet, a derivation in
+    CI): each against backprop's gradient, formulas also symbolically. Exit 1 if one is
+    wrong, 2 on a bad file."""
+    from backprop.jobs.claims import check_claims
+    from backprop.render import claims_view as view
+    from backprop.render.show import show
+
+    fmt = _format(out_format, ("text", "json", "markdown", "junit"), json_out)
+    _writable(output)
+    limits = Limits(**limits)
+    text = None
+    if cases == "-":
+        from backprop.frontends.load import read_stdin
+
+        cases, text = STDIN, read_stdin(limits.max_bytes, "the claims")
+    report = check_claims(cases, limits=limits, text=text)
+    show(fmt, report, path=output, view=view.render_claims, json=view.claims_document,
+         markdown=view.claims_markdown, junit=view.claims_junit)
+    if report.failed:
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 COMPLETE_VAR = "_BACKPROP_COMPLETE"  # set by the script --install-completion installs

@@ -95,12 +95,32 @@ AtOrFormulas = _at("Point: x=1,y=2 (else formulas).")
 AtOrRandom = _at("Point: x=1,y=2 (else a seeded random point).")
 
 
-def _wrt(help: str):
-    return Annotated[Optional[str], typer.Option("--wrt", help=help)]
+def _wrt(help: str, *aliases: str):
+    return Annotated[Optional[str], typer.Option("--wrt", *aliases, help=help)]
 
 
 Wrt = _wrt("Variables to differentiate by: x,y.")
 WrtPaths = _wrt("Paths from these inputs only: x,y.")
+WrtParams = _wrt("Show only these parameters: w5, layer1.W, layer1.W[0][1], ... (--param is "
+                 "the same).", "--param")
+
+# -- what the other commands read --------------------------------------------------------
+
+SpecPath = Annotated[str, typer.Argument(
+    metavar="SPEC.yaml", help="A network spec (docs/spec.md); '-' reads stdin.")]
+Family = Annotated[str, typer.Argument(
+    metavar="FAMILY", help="layered | chain | wide | fanout | mlp | decay.")]
+Sizes = Annotated[Optional[str], typer.Option(
+    "--sizes", help="A:B, A:B:STEP or 1,2,4 (default: the family's).")]
+Cases = Annotated[str, typer.Argument(
+    metavar="CASES", help="A YAML or CSV file of claims (docs/check.md); '-' reads YAML from "
+                          "stdin.")]
+PathLimit = Annotated[int, typer.Option(
+    "--limit", **COUNT, help="List the first K paths (the sum still covers every "
+                                      "path).")]
+Full = Annotated[bool, typer.Option("--full", help="Every weight entry, not per-layer "
+                                                   "summaries.")]
+Engine = Annotated[str, typer.Option("--engine", help="auto | scalar | array.")]
 
 # -- how a job runs and what it prints ---------------------------------------------------
 
@@ -109,6 +129,15 @@ Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 on a non-finite r
 JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 CsvModes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per mode.")]
 CsvSizes = Annotated[bool, typer.Option("--csv", help="Print CSV: one row per size and mode.")]
+HessianExplain = Annotated[bool, typer.Option(
+    "--explain", help="Write every step of the first pairing's second sweep over the gradient "
+                      "program.")]
+Explain = Annotated[bool, typer.Option(
+    "--explain", help="Write every step: the forward sweep, each local partial, the mode's "
+                      "sweep, the total.")]
+Rtol = Annotated[float, typer.Option("--rtol", help="Relative tolerance of the check.")]
+Atol = Annotated[float, typer.Option("--atol", help="Absolute tolerance of the check.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of the random point.")]
 Repeats = Annotated[int, typer.Option(
     "--repeats", **COUNT,
     help="Time each mode this many times (the median is shown).")]
@@ -126,9 +155,25 @@ PairingMode = Annotated[str, typer.Option(
     "--mode", "-m", help="fwd-rev | rev-rev | rev-fwd | fwd-fwd | all (second over first).")]
 Vector = Annotated[Optional[List[str]], typer.Option(
     "--vector", help="Also H v in one forward-over-reverse sweep: x=1,y=0 (needs --at).")]
-Format = Annotated[Optional[str], typer.Option(
-    "--format", help="text | json | markdown (a CI job summary); --json is json.")]
-NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the SymPy check.")]
+NoCheck = Annotated[bool, typer.Option("--no-check", help="Skip the check.")]
+
+# -- what a command prints, and where (every command: --format, -o) ------------------------
+
+FORMAT_NOTES = {"markdown": "markdown (a CI job summary)", "junit": "junit (a CI test report)"}
+
+
+def format_option(*formats: str, note: str = ""):
+    """``--format`` with the formats one command can print (the first is the default);
+    ``--json`` and ``--csv`` stay as shorthands where the command has them."""
+    shorthands = [f"--{f} is {f}" for f in ("json", "csv") if f in formats and not note]
+    return Annotated[Optional[str], typer.Option(
+        "--format", help=" | ".join(FORMAT_NOTES.get(f, f) for f in formats)
+                         + (f" ({note})" if note else "") + "."
+                         + (" " + ", ".join(shorthands) + "." if shorthands else ""))]
+
+
+OutFile = Annotated[Optional[str], typer.Option(
+    "-o", "--output", help="Write to FILE instead of standard output.")]
 
 # -- net --hvp / --hessian (issue 13, item 4) ----------------------------------------------
 
@@ -145,3 +190,11 @@ Order = Annotated[int, typer.Option(
     "--order", **COUNT,
     help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
          "fwd-fwd).")]
+
+# -- checkpointing reverse mode (issue 14, item 4; docs/checkpointing.md) ------------------
+
+Checkpoints = Annotated[Optional[int], typer.Option(
+    "--checkpoints", **COUNT,
+    help="Checkpoint reverse mode with C stored states (the inputs' included): "
+         "store-all, recompute-all, every-√n and binomial, each run (compare: a table "
+         "more; scale: instead, the memory-time curve for 1..C states).")]

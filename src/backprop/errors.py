@@ -32,6 +32,20 @@ class BackpropError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def detail_lines(self) -> list[str]:
+        """What follows the one-line message: further problems, the input line with a caret
+        under the column, the hint. The CLI prints them under ``backprop: error:``; the
+        Python API attaches them to the exception as notes."""
+        lines = list(getattr(self, "more", ()))  # further problems (a spec's validation)
+        if self.source is not None and self.column is not None:
+            source, column = self.source, self.column
+            if column > 60:  # keep the caret on screen in a long line
+                source, column = "..." + source[column - 40:], 43
+            lines += ["  " + source[:column + 40], "  " + " " * column + "^"]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return lines
+
 
 class InputError(BackpropError):
     """Bad input: usage, parse, spec or point (exit 2)."""

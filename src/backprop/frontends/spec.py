@@ -59,18 +59,24 @@ def check_size(spec: Spec, max_values: int, max_units: int = Limits.max_units) -
 
 
 def load_spec(path: str, *, max_bytes: int = Limits.max_bytes,
-              max_values: int = Limits.max_values, max_units: int = Limits.max_units) -> Spec:
-    """Read, parse and validate a spec file (nothing is generated or allocated yet)."""
-    spec = validate(parse_yaml(read_spec_text(path, max_bytes), path), path)
+              max_values: int = Limits.max_values, max_units: int = Limits.max_units,
+              text: str | None = None) -> Spec:
+    """Read, parse and validate a spec file (nothing is generated or allocated yet); with
+    ``text``, that text is the spec and ``path`` only names it in messages."""
+    if text is None:
+        text = read_spec_text(path, max_bytes)
+    spec = validate(parse_yaml(text, path), path)
     check_size(spec, max_values, max_units)
     return spec
 
 
 def load_spec_graph(path: str, *, max_nodes: int, max_depth: int | None = None,
                     max_bytes: int = Limits.max_bytes, max_values: int = Limits.max_values,
-                    max_units: int = Limits.max_units) -> Graph:
-    """A spec file as a scalar Graph whose inputs are the parameters (with defaults)."""
-    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units)
+                    max_units: int = Limits.max_units, text: str | None = None) -> Graph:
+    """A spec file (or ``text``, named ``path``) as a scalar Graph whose inputs are the
+    parameters (with defaults)."""
+    spec = load_spec(path, max_bytes=max_bytes, max_values=max_values, max_units=max_units,
+                     text=text)
     size = scalar_size(spec)
     if size > max_nodes:
         raise LimitError(f"{path}: the {spec.shape_text()} network's scalar graph would have "

@@ -19,21 +19,25 @@ from backprop.errors import InputError, LimitError
 from backprop.limits import Limits
 
 MAX_NESTING = 64
+EMPTY_HINTS = {"spec": "a spec needs version, inputs, targets, loss and layers; see docs/spec.md",
+               "claims": "a claims file lists claims: expr, at, gradient or derivative; see "
+                         "docs/check.md"}
 YAML_LOADER_ENV = "BACKPROP_YAML_LOADER"  # "python": PyYAML's pure-Python parser, not libyaml
 
 
-def read_spec_text(path: str, max_bytes: int = Limits.max_bytes) -> str:
-    """The file's text, with a clear error for every way a path can fail to be a spec."""
+def read_spec_text(path: str, max_bytes: int = Limits.max_bytes, kind: str = "spec") -> str:
+    """The file's text, with a clear error for every way a path can fail to be a spec (or
+    another ``kind`` of YAML file: a claims file for ``backprop check``)."""
     if not path:
-        raise InputError("no spec file given", hint="backprop net examples/seed004.yaml")
+        raise InputError(f"no {kind} file given", hint="backprop net examples/seed004.yaml")
     if os.path.isdir(path):
-        raise InputError(f"{path} is a directory, not a spec file",
+        raise InputError(f"{path} is a directory, not a {kind} file",
                          hint="name a .yaml file, e.g. examples/seed004.yaml")
     try:
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InputError(f"spec file not found: {path}",
+        raise InputError(f"{kind} file not found: {path}",
                          hint="check the path; examples live in examples/") from None
     except PermissionError:
         raise InputError(f"cannot read {path}: permission denied") from None
@@ -45,7 +49,7 @@ def read_spec_text(path: str, max_bytes: int = Limits.max_bytes) -> str:
                               "them out, or raise --max-bytes")
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InputError(f"{path}: this is a binary file, not a YAML spec "
+        raise InputError(f"{path}: this is a binary file, not a YAML {kind}{'' if kind == 'spec' else ' file'} "
                          f"(a NUL byte at offset {nul})")
     try:
         text = data.decode("utf-8-sig")
@@ -53,11 +57,9 @@ def read_spec_text(path: str, max_bytes: int = Limits.max_bytes) -> str:
         line = data[:error.start].count(b"\n") + 1
         raise InputError(f"{path}:{line}: the file is not UTF-8 text "
                          f"(byte 0x{data[error.start]:02x} at offset {error.start})",
-                         hint="save the spec as UTF-8") from None
+                         hint=f"save the {kind} as UTF-8") from None
     if not text.strip():
-        raise InputError(f"{path}: the file is empty",
-                         hint="a spec needs version, inputs, targets, loss and layers; "
-                              "see docs/spec.md")
+        raise InputError(f"{path}: the file is empty", hint=EMPTY_HINTS[kind])
     return text
 
 

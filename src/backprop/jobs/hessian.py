@@ -105,15 +105,21 @@ def pairings_for(mode: str) -> tuple[str, ...]:
     return tuple(PAIRINGS) if mode == "all" else (mode,)
 
 
-def hessian(graph: Graph, *, at=None, mode: str = "fwd-rev", vector=None,
+def hessian(graph: Graph, *, at=None, wrt: str | None = None, mode: str = "fwd-rev",
+            vector=None,
             run_check: bool = True, rtol: float = 1e-9, atol: float = 1e-12,
             limits: Limits | None = None, strict: bool = False,
             explain: bool = False) -> HessianReport:
     """The Hessian of a one-output ``graph`` by the pairings asked for, at a point or as
     formulas, with the check; with ``vector``, H v in one sweep as well; with ``explain``,
-    every step of the first pairing's second sweep over its gradient program."""
+    every step of the first pairing's second sweep over its gradient program. ``wrt``
+    (``x,y``) limits the Hessian to those variables, the others held at the point."""
     limits = limits or Limits()
     names = _one_output(graph)
+    if wrt is not None:
+        from backprop.frontends.point import parse_wrt
+
+        names = parse_wrt(wrt, graph)
     pairings = pairings_for(mode)
     point = parse_point(at, graph)
     if vector is not None and point is None:

@@ -52,15 +52,16 @@ def choose_engine(spec: Spec, engine: str, max_nodes: int) -> tuple[str, str]:
 
 def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
             engine: str = "auto", run_check: bool = True, limits: Limits | None = None,
-            strict: bool = False, hvp=None) -> NetReport:
+            strict: bool = False, hvp=None, text: str | None = None) -> NetReport:
     """Load the spec, differentiate in the chosen modes, check, and return plain data;
-    with ``hvp`` (a ``net_hvp.HvpRequest``), H v as well."""
+    with ``hvp`` (a ``net_hvp.HvpRequest``), H v as well; with ``text``, that is the spec
+    and ``path`` only names it."""
     from backprop.jobs.common import modes_for
 
     limits = limits or Limits()
     modes = modes_for(mode)
     spec = load_spec(path, max_bytes=limits.max_bytes, max_values=limits.max_values,
-                     max_units=limits.max_units)
+                     max_units=limits.max_units, text=text)
     if hvp is not None and hvp.hessian:
         refuse_hessian(spec)
     chosen, reason = choose_engine(spec, engine, limits.max_nodes)

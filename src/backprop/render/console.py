@@ -29,12 +29,13 @@ def new_table(title: str) -> Table:
                  pad_edge=False)
 
 
-def make_console(stderr: bool = False) -> Console:
-    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line.
+def make_console(stderr: bool = False, stream=None) -> Console:
+    """stdout wraps tables to the terminal; stderr never wraps, so an error stays one line;
+    ``stream`` (an -o file's text) is written as stdout is when it is not a terminal.
 
     No emoji codes: text such as "A:B:STEP" or a spec path must print as written, not as 🅱.
     Lines lose the trailing spaces that rich pads tables with."""
-    stream = sys.stderr if stderr else sys.stdout
+    stream = stream if stream is not None else sys.stderr if stderr else sys.stdout
     return Console(file=_NoTrailingSpaces(stream), highlight=False, soft_wrap=stderr,
                    emoji=False)
 
@@ -246,13 +247,6 @@ def render_error(console: Console, error) -> None:
     """One line, ``backprop: error: <what>``, then the caret and the hint where known."""
     where = f"line {error.line}, column {error.column + 1}: " if error.line else ""
     console.print(f"backprop: error: {escape(where + error.message)}")
-    for more in getattr(error, "more", ()):  # further problems (a spec's validation)
-        console.print(f"backprop: error: {escape(more)}")
-    if error.source is not None and error.column is not None:
-        source, column = error.source, error.column
-        if column > 60:  # keep the caret on screen in a long line
-            source, column = "..." + source[column - 40:], 43
-        console.print("  " + escape(source[:column + 40]))
-        console.print("  " + " " * column + "^")
-    if error.hint:
-        console.print(f"  hint: {escape(error.hint)}")
+    more = len(getattr(error, "more", ()))
+    for k, line in enumerate(error.detail_lines()):
+        console.print(f"backprop: error: {escape(line)}" if k < more else escape(line))

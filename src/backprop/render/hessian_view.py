@@ -14,7 +14,7 @@ from backprop.render.numbers import fmt
 
 
 def render_hessian(report, console: Console) -> None:
-    names = ", ".join(report.wrt)
+    names = ", ".join(report.graph.input_names)  # all of f's inputs; H is over report.wrt
     console.print(f"[bold]f({escape(names[:200])})[/bold] = {escape(report.text or '')}")
     if report.point is not None:
         where = ", ".join(f"{k} = {fmt(v)}" for k, v in list(report.point.items())[:100])

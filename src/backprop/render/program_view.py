@@ -46,6 +46,8 @@ def program_document(report) -> dict:
         return {"nodes": c.nodes, "ops": c.ops, "nonscalar": c.nonscalar}
 
     return {
+        "version": 1,
+        "command": "grad --program",
         "function": {"text": report.text, "inputs": list(report.graph.input_names),
                      "cost": cost(report.function_cost)},
         "mode": report.mode,
@@ -58,12 +60,8 @@ def program_document(report) -> dict:
     }
 
 
-def show_program(report, output: str) -> None:
-    import sys
+def show_program(report, fmt: str, path: str | None = None) -> None:
+    """``grad --program``: the listing, or one JSON document."""
+    from backprop.render.show import show
 
-    if output == "json":
-        from backprop.render.json_doc import write
-
-        write(program_document(report), sys.stdout)
-    else:
-        sys.stdout.write(program_text(report))
+    show(fmt, report, path=path, text=program_text, json=program_document)

@@ -1,65 +1,72 @@
-"""Printing a job's result once, in the format asked for: the dispatch between the
-renderers (terminal, JSON, CSV, Markdown) that every command shares. Formatting only."""
+"""Printing a job's result once, in the format asked for, to standard output or to the
+``-o`` file: the one dispatch between the renderers (terminal, JSON, CSV, Markdown, JUnit)
+that every command shares. Formatting only."""
 
 from __future__ import annotations
 
+import io
 import sys
+from typing import Callable
 
 
-def show_grad(report, output: str) -> None:
-    """The ``grad`` report as one JSON document, a Markdown report, or the terminal view
-    (then its explanation, if the job made one)."""
-    if output == "json":
-        from backprop.render.json_doc import grad_document, write
+def show(fmt: str, result, *, view: Callable | None = None, path: str | None = None,
+         **writers: Callable) -> None:
+    """``result`` as ``fmt``: ``text`` is ``view(result, console)`` (or a ``text`` writer);
+    ``json`` is ``writers["json"](result)`` (the document) as one JSON text; any other
+    format is ``writers[fmt](result)``, a string. Written to ``path`` if given, else printed.
 
-        write(grad_document(report), sys.stdout)
-    elif output == "markdown":
-        from backprop.render.markdown import grad_markdown
+    Counts are exact ints however long (2^15000 paths has 4,516 digits): JSON and CSV
+    write them whole, past Python's default limit on int-to-text conversion."""
+    from backprop.render.console import make_console
 
-        print(grad_markdown(report), end="")
+    if fmt == "text" and view is not None and path is None:
+        view(result, make_console())
+        return
+    if fmt == "text" and view is not None:
+        buffer = io.StringIO()
+        view(result, make_console(stream=buffer))
+        data = buffer.getvalue()
     else:
-        from backprop.render.console import make_console, render_grad
+        digits = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            data = _json(writers["json"](result)) if fmt == "json" else writers[fmt](result)
+        finally:
+            sys.set_int_max_str_digits(digits)
+    from backprop.outfile import deliver
 
-        console = make_console()
+    deliver(data, path)
+
+
+def _json(document: dict) -> str:
+    from backprop.render.json_doc import dumps
+
+    return dumps(document) + "\n"
+
+
+def show_grad(report, fmt: str, path: str | None = None) -> None:
+    """The ``grad`` report: the terminal view then its explanation (if the job made one),
+    one JSON document, or a Markdown report."""
+    from backprop.render.json_doc import grad_document
+    from backprop.render.markdown import grad_markdown
+
+    def view(report, console) -> None:
+        from backprop.render.console import render_grad
+
         render_grad(report, console)
         if report.explanation is not None:
             from backprop.render.explain_view import render_explanation
 
             render_explanation(report.explanation, console)
 
-
-def show(output: str, result, *, document, view, csv=None) -> None:
-    """Print a job's result once: one JSON document, CSV rows, or the terminal view.
-
-    Counts are exact ints however long (2^15000 paths has 4,516 digits): JSON and CSV
-    write them whole, past Python's default limit on int-to-text conversion."""
-    if output in ("json", "csv"):
-        from backprop.render.json_doc import dumps
-
-        digits = sys.get_int_max_str_digits()
-        sys.set_int_max_str_digits(0)
-        try:
-            text = dumps(document(result)) + "\n" if output == "json" else csv(result)
-        finally:
-            sys.set_int_max_str_digits(digits)
-        print(text, end="")
-    else:
-        from backprop.render.console import make_console
-
-        view(result, make_console())
+    show(fmt, report, view=view, path=path, json=grad_document, markdown=grad_markdown)
 
 
-def show_hessian(report, output: str) -> None:
-    """The ``hessian`` report as one JSON document, a Markdown report, or the terminal view."""
-    if output == "json":
-        from backprop.render.json_doc import hessian_document
+def show_hessian(report, fmt: str, path: str | None = None) -> None:
+    """The ``hessian`` report as the terminal view, one JSON document or Markdown."""
+    from backprop.render.hessian_view import render_hessian
+    from backprop.render.json_doc import hessian_document
+    from backprop.render.markdown import hessian_markdown
 
-        show("json", report, document=hessian_document, view=None)
-    elif output == "markdown":
-        from backprop.render.markdown import hessian_markdown
-
-        print(hessian_markdown(report), end="")
-    else:
-        from backprop.render.hessian_view import render_hessian
-
-        show("text", report, document=None, view=render_hessian)
+    show(fmt, report, view=render_hessian, path=path, json=hessian_document,
+         markdown=hessian_markdown)
