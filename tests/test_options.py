@@ -20,7 +20,7 @@ COMMANDS = dict(GROUP.commands)
 DIFFERENTIATES = {"grad", "paths", "compare", "hessian", "net"}
 # an option whose help says what it does for that command (declared once per meaning)
 PER_COMMAND = {"--at", "--format", "--wrt", "--csv", "--explain", "--mode", "--program",
-               "--vector", "--repeats", "--max-ops"}
+               "--vector", "--repeats", "--max-ops", "--output"}
 # one runnable call per command, reading stdin: (args, stdin)
 STDIN_CALLS = {
     "grad": (["grad", "-", "--at", "x=2"], "x^3"),

@@ -132,7 +132,7 @@ def test_scale_prints_table_growth_and_chart():
     assert proc.returncode == 0, proc.stderr
     assert "Fitted growth" in proc.stdout
     assert "exponential, ×2.00 per +1" in proc.stdout
-    assert "░" in proc.stdout and "█" in proc.stdout  # estimated and run bars
+    assert "P" in proc.stdout and "p paths" in proc.stdout  # estimated and run marks
     assert "paths: estimated, not run" in proc.stdout
 
 

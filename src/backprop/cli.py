@@ -28,8 +28,10 @@ from backprop.cli_options import (Atol, Cases, Engine, Explain, Family, Full,  #
                                   HessianExplain, PathLimit, Rtol, Seed, Sizes, SpecPath,
                                   WrtParams)
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
-from backprop.cli_options import Checkpoints, Order, OutFile  # noqa: E402
+from backprop.cli_options import (Checkpoints, Order, OutFile, PlotHere,  # noqa: E402
+                                  PlotOrOutFile)
 from backprop.frontends.load import STDIN, read_graph  # noqa: E402
+from backprop.render.progress import progress_bar  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
 
 app = typer.Typer(
@@ -248,9 +250,10 @@ def net_command(
     from backprop.jobs.net_hvp import request_for
 
     spec, text = _stdin_spec(spec, limits)
-    report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
-                     limits=limits, strict=strict,
-                     hvp=request_for(hvp, hessian, vector, direction_seed), text=text)
+    with progress_bar(fmt if output is None else "file", "net") as heard:
+        report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
+                         limits=limits, strict=strict, progress=heard, text=text,
+                         hvp=request_for(hvp, hessian, vector, direction_seed))
     from backprop.render.net_view import net_document, render_net
     from backprop.render.show import show
 
@@ -259,6 +262,18 @@ def net_command(
     if report.hvp is not None and report.hvp.status == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
     _exit_for(report)
+
+
+def _plot_or_output(output: str | None, here: bool, fmt: str) -> tuple[str | None, str | None]:
+    """compare and scale: ``-o FILE.svg|png`` is the plot, drawn as well as the output
+    (docs/plots.md); any other FILE takes the output instead of standard output."""
+    from backprop.render import plot
+
+    plot_file = output if output is not None and plot.is_plot_path(output) else None
+    output = None if plot_file is not None else output
+    plot.check_plot_request(plot_file, here, fmt)
+    _writable(output)
+    return plot_file, output
 
 
 def _stdin_spec(spec: str, limits: Limits) -> tuple[str, str | None]:
@@ -315,11 +330,12 @@ def paths_command(
 
 COMPARE_EPILOG = """\b
 Examples:
-  backprop compare "sin(2*x+y)" --at x=1,y=2   # reverse wins: 1 sweep
-  backprop compare "x*y" "x+y" "sin(x)" "x-y"  # a 4x2 Jacobian: forward wins
+  backprop compare "sin(2*x+y)" --at x=1,y=2         # reverse wins: 1 sweep
+  backprop compare "x*y" "x+y" "sin(x)" "x-y"        # a 4x2 Jacobian: forward wins
   # seed 003: 32 paths; forward and reverse tie at 1 sweep
   backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
-  backprop compare "sin(2*x+y)" --csv          # one CSV row per mode
+  backprop compare "sin(2*x+y)" --csv                # one CSV row per mode
+  backprop compare "sin(2*x+y)" --plot -o modes.svg  # bars: in the terminal, as SVG
 """
 
 
@@ -334,11 +350,12 @@ def compare_command(
     json_out: JsonOut = False,
     csv_out: CsvModes = False,
     out_format: format_option("text", "json", "csv") = None,
-    output: OutFile = None,
+    output: PlotOrOutFile = None,
     repeats: Repeats = 5,
     seed: Seed = 0,
     order: Order = 1,
     checkpoints: Checkpoints = None,
+    plot_here: PlotHere = False,
     **limits,
 ) -> None:
     """Run every mode on EXPR: its exact counts, its measured time and both relative to one
@@ -350,7 +367,7 @@ def compare_command(
 
     pairings.check_order(order, "compare")
     fmt = _format(out_format, ("text", "json", "csv"), json_out, csv_out)
-    _writable(output)
+    plot_file, output = _plot_or_output(output, plot_here, fmt)  # both checked before work
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     job, document, csv, render = (
@@ -364,6 +381,9 @@ def compare_command(
         job = compare_job(graph, checkpoints, order, limits, job)
         document, csv, render = compare_views(document, render)
     result = job(graph, at=at, wrt=wrt, seed=seed, repeats=repeats, limits=limits)
+    from backprop.render import plot
+
+    render = plot.deliver_plot(result, plot.compare_plot, plot_file, plot_here, render)
     show(fmt, result, path=output, json=document, csv=csv, view=render)
 
 
@@ -372,10 +392,11 @@ Families: layered (seed 003, 2^L paths), chain (nested sin), wide (sum of
 x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n),
 decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs).
 Examples:
-  backprop scale layered --sizes 1:16           # paths double per layer
-  backprop scale wide --sizes 10:100:10         # forward pays a sweep per input
-  backprop scale mlp --sizes 1,2,4,8 --csv      # CSV: one row per size and mode
-  backprop scale decay --order 2 --max-ops 1e9  # the Hessian's pairings as n grows
+  backprop scale layered --sizes 1:16                # paths double per layer
+  backprop scale wide --sizes 10:100:10              # forward pays a sweep per input
+  backprop scale mlp --sizes 1,2,4,8 --csv           # CSV: one row per size and mode
+  backprop scale layered --sizes 1:16 -o growth.svg  # the plot as SVG (or .png)
+  backprop scale decay --order 2 --max-ops 1e9       # the Hessian's pairings as n grows
 """
 
 
@@ -387,7 +408,7 @@ def scale_command(
     json_out: JsonOut = False,
     csv_out: CsvSizes = False,
     out_format: format_option("text", "json", "csv") = None,
-    output: OutFile = None,
+    output: PlotOrOutFile = None,
     repeats: Repeats = 3,
     seed: Seed = 0,
     order: Order = 1,
@@ -403,7 +424,7 @@ def scale_command(
 
     pairings.check_order(order, "scale")
     fmt = _format(out_format, ("text", "json", "csv"), json_out, csv_out)
-    _writable(output)
+    plot_file, output = _plot_or_output(output, False, fmt)  # both checked before work
     limits = Limits(**limits)
     job, document, csv, render = (
         (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
@@ -415,7 +436,15 @@ def scale_command(
 
         job, document, csv, render = (curve_job(checkpoints, order), ck.curve_document,
                                       ck.curve_csv, ck.render_curve)
-    result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
+        result = job(family, sizes, limits=limits, repeats=repeats, seed=seed)
+    else:
+        with progress_bar(fmt if output is None else "file", f"scale {family}") as heard:
+            result = job(family, sizes, limits=limits, repeats=repeats, seed=seed,
+                         progress=heard)
+    from backprop.render import plot
+
+    if checkpoints is None:
+        render = plot.deliver_plot(result, plot.scale_plot, plot_file, False, render)
     show(fmt, result, path=output, json=document, csv=csv, view=render)
 
 

@@ -198,3 +198,12 @@ Checkpoints = Annotated[Optional[int], typer.Option(
     help="Checkpoint reverse mode with C stored states (the inputs' included): "
          "store-all, recompute-all, every-√n and binomial, each run (compare: a table "
          "more; scale: instead, the memory-time curve for 1..C states).")]
+
+# -- plots (issue 14, item 7; docs/plots.md) ------------------------------------------------
+
+PlotOrOutFile = Annotated[Optional[str], typer.Option(
+    "-o", "--output", metavar="FILE",
+    help="Write to FILE instead of standard output; FILE.svg or FILE.png is the plot, drawn "
+         "as well (png needs backprop[plot]).")]
+PlotHere = Annotated[bool, typer.Option(
+    "--plot", help="Also draw each mode's operations as bars in the terminal view.")]

@@ -52,14 +52,18 @@ def choose_engine(spec: Spec, engine: str, max_nodes: int) -> tuple[str, str]:
 
 def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
             engine: str = "auto", run_check: bool = True, limits: Limits | None = None,
-            strict: bool = False, hvp=None, text: str | None = None) -> NetReport:
+            strict: bool = False, hvp=None, text: str | None = None,
+            progress=None) -> NetReport:
     """Load the spec, differentiate in the chosen modes, check, and return plain data;
     with ``hvp`` (a ``net_hvp.HvpRequest``), H v as well; with ``text``, that is the spec
-    and ``path`` only names it."""
+    and ``path`` only names it. ``progress(done, total, label)``, if given, hears each stage
+    begin (render/progress.py draws it)."""
     from backprop.jobs.common import modes_for
 
     limits = limits or Limits()
     modes = modes_for(mode)
+    if progress is not None:
+        progress(0, 2, "reading the spec")
     spec = load_spec(path, max_bytes=limits.max_bytes, max_values=limits.max_values,
                      max_units=limits.max_units, text=text)
     if hvp is not None and hvp.hessian:
@@ -68,6 +72,9 @@ def run_net(path: str, *, mode: str = "reverse", params: str | None = None,
     if hvp is not None:
         chosen, reason = hvp_engine(spec, engine, chosen, reason, hvp.hessian,
                                     limits.max_nodes)
+    if progress is not None:
+        progress(1, 2, f"{', '.join(modes)}{' and the check' if run_check else ''} on the "
+                       f"{chosen} engine")
     if chosen == "scalar":
         report = run_scalar(spec, modes, reason, run_check, limits.max_paths,
                             limits.check_timeout, limits.max_depth, hvp)

@@ -150,7 +150,7 @@ class ScaleResult:
 
 def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | None = None,
           repeats: int = DEFAULT_REPEATS, seed: int = 0,
-          budget: float = TIME_BUDGET) -> ScaleResult:
+          budget: float = TIME_BUDGET, progress=None) -> ScaleResult:
     limits = limits or Limits()
     family = get_family(family_name)
     sizes = parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
@@ -162,6 +162,8 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
                limits, 1, budget)
     rows = []
     for size in sizes:
+        if progress is not None:  # progress(done, total, label): render/progress.py
+            progress(len(rows), len(sizes), f"{family.size_name} {size:,}")
         graph = family.build(size)
         point = random_point(graph, seed)
         values, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)
@@ -216,7 +218,8 @@ def check_grows_inputs(family: Family) -> None:
 
 def scale_pairings(family_name: str, sizes_text: str | None = None, *,
                    limits: Limits | None = None, repeats: int = DEFAULT_REPEATS,
-                   seed: int = 0, budget: float = TIME_BUDGET) -> PairingScaleResult:
+                   seed: int = 0, budget: float = TIME_BUDGET,
+                   progress=None) -> PairingScaleResult:
     """Each pairing's cost per size (jobs/hessian's counts) and its fitted growth."""
     from backprop.jobs.pairings import cost_pairings
 
@@ -231,6 +234,8 @@ def scale_pairings(family_name: str, sizes_text: str | None = None, *,
     cost_pairings(warm_up, random_point(warm_up, seed), limits, 1, budget)
     rows = []
     for size in sizes:
+        if progress is not None:  # progress(done, total, label): render/progress.py
+            progress(len(rows), len(sizes), f"{family.size_name} {size:,}")
         graph = family.build(size)
         point = random_point(graph, seed)
         _, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)

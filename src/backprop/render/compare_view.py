@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -13,9 +11,7 @@ from backprop.render.console import new_table, print_table, render_warnings
 from backprop.render.numbers import CELL_EXACT_BELOW, counted, fmt, fmt_count, fmt_ratio, fmt_seconds
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-MODE_STYLES = {"forward": "blue", "paths": "red", "reverse": "green"}
 PATH_NODES_SHOWN = 12  # longer paths show their two ends
-CHART_WIDTH = 40
 
 
 def _cell(value: int | None) -> str:
@@ -285,24 +281,12 @@ def growth_table(result) -> Table:
 
 
 def render_chart(result, console: Console) -> None:
-    """A bar per mode and size, its length log10(operations): ░ marks estimated, not run."""
-    top = max((row.costs[m].operations for row in result.rows for m in row.costs), default=1)
-    scale = math.log10(max(top, 10))
-    console.print(Text(f"Operations per size, log scale (full bar = {_cell(top)}; "
-                       "░ = estimated, not run)", style="bold"))
-    label_width = max(len(f"{result.sizes[-1]:,}"), 1)
-    longest = max((len(_cell(row.costs[m].operations)) for row in result.rows
-                   for m in row.costs), default=1)
-    bar_width = max(1, min(CHART_WIDTH, console.width - label_width - 11 - longest))
-    for row in result.rows:
-        for k, (mode, cost) in enumerate(row.costs.items()):
-            value = cost.operations
-            length = 0 if value <= 0 else max(1, round(bar_width * math.log10(value + 1)
-                                                       / scale))
-            line = Text(f"{f'{row.size:,}' if k == 0 else '':>{label_width}} {mode:<8} ")
-            line.append(("█" if cost.ran else "░") * length, style=MODE_STYLES.get(mode, ""))
-            line.append(f" {_cell(value)}")
-            console.print(line, no_wrap=True, overflow="ignore", crop=False)
+    """Each mode's exact operations against the size, drawn (render/plot_term.py): on log
+    axes where they span decades."""
+    from backprop.render.plot import scale_plot
+    from backprop.render.plot_term import render_plot
+
+    render_plot(scale_plot(result), console)
 
 
 # -- scale --order 2 -------------------------------------------------------------------------
