@@ -8,26 +8,19 @@ every error into one line on stderr and its exit code, once.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional
 
-import click  # typer's foundation: its exceptions are click's
-
-# Our help is plain text (rich_markup_mode=None) and main() prints every error itself, so
-# typer's rich integration (help panels, pretty tracebacks) goes unused. Blocking the two
-# modules it needs keeps typer from loading them (with rich.markdown and markdown_it: 90 ms
-# of every start) and from escaping "[default: ...]" as rich markup in plain help.
-for _unused in ("typer.rich_utils", "rich.traceback"):
-    sys.modules.setdefault(_unused, None)
-import typer  # noqa: E402
+import typer
 
 from backprop import __version__  # noqa: E402
-from backprop.cli_errors import (check_point_words, fail, is_write_error,  # noqa: E402
-                                 output_failed, usage_hint)
+from backprop.cli_errors import (ClickException, UsageError, check_point_words,  # noqa: E402
+                                 fail, is_write_error, output_failed, usage_hint)
 from backprop.errors import (EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED,  # noqa: E402
                              BackpropError, InputError, NonFiniteError)
 from backprop.cli_options import (AtAnnotates, AtOrFormulas, AtOrRandom, AtPoint,  # noqa: E402
-                                  COUNT, CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
+                                  CsvModes, CsvSizes, Expr, Exprs, GradExprs, JsonOut,
                                   Mode, ProgramListing, ProgramPicture, Repeats, Strict, Wrt,
                                   WrtPaths, with_limits)
 from backprop.cli_options import NoCheck, PairingMode, Vector, format_option  # noqa: E402
@@ -45,7 +38,8 @@ app = typer.Typer(
     name="backprop",
     help="A gradient calculator: forward mode, path enumeration and reverse mode on one "
          "computational graph, checked against SymPy.",
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (typer's)
+    suggest_commands=False,  # usage_hint suggests a misspelt command's name, once
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -72,12 +66,12 @@ def _root(
 
 GRAD_EPILOG = """\b
 Examples:
-  backprop grad "sin(2*x+y)"                       formulas
-  backprop grad "sin(2*x+y)" --at x=1,y=2          numbers, checked by SymPy
-  backprop grad "a = 2*x + y; z = sin(a)" --json   named intermediates, JSON
-  backprop grad "x*y" "x+y" "sin(x)" --at x=1,y=2  a Jacobian
-  backprop grad -e "-x^2" --at x=3                 an expression starting with -
-  echo "x^3" | backprop grad - --at x=2            read standard input
+  backprop grad "sin(2*x+y)"                       # formulas
+  backprop grad "sin(2*x+y)" --at x=1,y=2          # numbers, checked by SymPy
+  backprop grad "a = 2*x + y; z = sin(a)" --json   # named intermediates, JSON
+  backprop grad "x*y" "x+y" "sin(x)" --at x=1,y=2  # a Jacobian
+  backprop grad -e "-x^2" --at x=3                 # an expression starting with -
+  echo "x^3" | backprop grad - --at x=2            # read standard input
 """
 
 
@@ -176,11 +170,11 @@ def _exit_for(report) -> None:
 
 GRAPH_EPILOG = """\b
 Examples:
-  backprop graph "sin(x^2)+cos(x^2)"                        a jaxpr-like listing
-  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 --format tree
-  backprop graph "sin(2*x+y)" --at x=1,y=2 --format dot     Graphviz source
-  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o g.svg    drawn by Graphviz's dot
-  backprop graph "a = 2*x + y; z = sin(a)" --format mermaid for Markdown
+  backprop graph "sin(x^2)+cos(x^2)"                           # a jaxpr-like listing
+  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 --format tree  # values and gradients
+  backprop graph "sin(2*x+y)" --at x=1,y=2 --format dot        # Graphviz source
+  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o g.svg       # drawn by Graphviz's dot
+  backprop graph "a = 2*x + y; z = sin(a)" --format mermaid    # for Markdown
 """
 
 
@@ -218,13 +212,13 @@ def graph_command(
 
 NET_EPILOG = """\b
 Examples:
-  backprop net examples/seed004.yaml                    loss, gradients, cost, SymPy check
-  backprop net examples/seed004.yaml --param w5         one weight and its paths to L
-  backprop net examples/two_two_two.yaml --mode all     forward, paths and reverse side by side
-  backprop net examples/mnist_shaped.yaml               784-128-10: array engine, VJPs
-  backprop net examples/xor.yaml --full --json          every entry, as JSON
-  backprop net examples/xor.yaml --hvp                  H v along a seeded random direction
-  backprop net examples/seed004.yaml --hessian          the full Hessian over the parameters
+  backprop net examples/seed004.yaml                 # loss, gradients, cost, SymPy check
+  backprop net examples/seed004.yaml --param w5      # one weight and its paths to L
+  backprop net examples/two_two_two.yaml --mode all  # forward, paths and reverse side by side
+  backprop net examples/mnist_shaped.yaml            # 784-128-10: array engine, VJPs
+  backprop net examples/xor.yaml --full --json       # every entry, as JSON
+  backprop net examples/xor.yaml --hvp               # H v along a seeded random direction
+  backprop net examples/seed004.yaml --hessian       # the full Hessian over the parameters
 """
 
 
@@ -299,11 +293,11 @@ def _stdin_spec(spec: str, limits: Limits) -> tuple[str, str | None]:
 
 PATHS_EPILOG = """\b
 Examples:
-  backprop paths "sin(2*x+y)"                       each path, its partials, the sum
-  backprop paths "sin(2*x+y)" --at x=1,y=2          numbers
+  backprop paths "sin(2*x+y)"                                   # each path, its partials, the sum
+  backprop paths "sin(2*x+y)" --at x=1,y=2                      # numbers
+  # seed 003: 32 paths, 32*x**31
   backprop paths "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
-                                                    seed 003: 32 paths, 32*x**31
-  backprop paths "sin(x^2)+cos(x^2)" --at x=1 --limit 1 --json
+  backprop paths "sin(x^2)+cos(x^2)" --at x=1 --limit 1 --json  # the first path, JSON
 """
 
 
@@ -339,13 +333,14 @@ def paths_command(
 
 COMPARE_EPILOG = """\b
 Examples:
-  backprop compare "sin(2*x+y)" --at x=1,y=2        reverse wins: 1 sweep
-  backprop compare "x*y" "x+y" "sin(x)" "x-y"       a 4x2 Jacobian: forward wins
+  backprop compare "sin(2*x+y)" --at x=1,y=2         # reverse wins: 1 sweep
+  backprop compare "x*y" "x+y" "sin(x)" "x-y"        # a 4x2 Jacobian: forward wins
+  # seed 003: 32 paths; forward and reverse tie at 1 sweep
   backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
-  backprop compare "sin(2*x+y)" --csv               one CSV row per mode
-  backprop compare "sin(2*x+y)" --plot -o modes.svg bars: in the terminal, as SVG
-  backprop compare "sin(x1+x2)" "x1*x2+sin(x2)"     several outputs: compressed sweeps
-  backprop compare "sin(x^2)+cos(x^2)" --eliminations   vertex elimination orders
+  backprop compare "sin(2*x+y)" --csv                # one CSV row per mode
+  backprop compare "sin(2*x+y)" --plot -o modes.svg  # bars: in the terminal, as SVG
+  backprop compare "sin(x1+x2)" "x1*x2+sin(x2)"      # several outputs: compressed sweeps
+  backprop compare "sin(x^2)+cos(x^2)" --eliminations  # vertex elimination orders
 """
 
 
@@ -407,11 +402,11 @@ x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n),
 decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs), tridiag (n outputs,
 y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)): 3 compressed sweeps at every n).
 Examples:
-  backprop scale layered --sizes 1:16               paths double per layer
-  backprop scale wide --sizes 10:100:10             forward pays a sweep per input
-  backprop scale mlp --sizes 1,2,4,8 --csv          CSV: one row per size and mode
-  backprop scale layered --sizes 1:16 -o growth.svg the plot as SVG (or .png)
-  backprop scale decay --order 2 --max-ops 1e9      the Hessian's pairings as n grows
+  backprop scale layered --sizes 1:16                # paths double per layer
+  backprop scale wide --sizes 10:100:10              # forward pays a sweep per input
+  backprop scale mlp --sizes 1,2,4,8 --csv           # CSV: one row per size and mode
+  backprop scale layered --sizes 1:16 -o growth.svg  # the plot as SVG (or .png)
+  backprop scale decay --order 2 --max-ops 1e9       # the Hessian's pairings as n grows
 """
 
 
@@ -465,10 +460,10 @@ def scale_command(
 
 HESSIAN_EPILOG = """\b
 Examples:
-  backprop hessian "x^2*y + sin(y)" --at x=1,y=2            forward-over-reverse
-  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --mode all  the four pairings' costs
-  backprop hessian "x^2*y + sin(y)"                         formulas
-  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --vector x=1,y=0   H v in one sweep
+  backprop hessian "x^2*y + sin(y)" --at x=1,y=2                   # forward-over-reverse
+  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --mode all        # the four pairings' costs
+  backprop hessian "x^2*y + sin(y)"                                # formulas
+  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --vector x=1,y=0  # H v in one sweep
 """
 
 
@@ -509,9 +504,10 @@ def hessian_command(
 
 CHECK_EPILOG = """\b
 Examples:
-  backprop check examples/check/exercises.yaml                 a table; exit 1 if a claim is wrong
-  backprop check examples/check/exercises.yaml --format junit -o report.xml   for CI test reports
-  backprop check examples/check/exercises.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"
+  backprop check examples/check/exercises.yaml                               # a table; exit 1: a wrong claim
+  backprop check examples/check/exercises.yaml --format junit -o report.xml  # CI test reports; exit 1
+  # a CI job summary (GitHub Actions: >> "$GITHUB_STEP_SUMMARY"); exit 1
+  backprop check examples/check/exercises.yaml --format markdown >> summary.md
 """
 
 
@@ -546,6 +542,19 @@ def check_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+COMPLETE_VAR = "_BACKPROP_COMPLETE"  # set by the script --install-completion installs
+
+
+def root_command():
+    """The click command of the app; each command's summary in ``backprop --help`` is its
+    docstring's first sentence, whole (click would cut it with '...' to fit one line)."""
+    for info in app.registered_commands:
+        if info.short_help is None and info.callback.__doc__:
+            first = info.callback.__doc__.strip().split("\n\n")[0]
+            info.short_help = " ".join(first.split(". ")[0].split()).rstrip(".") + "."
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map every outcome to an exit code, once."""
     code = _run(list(sys.argv[1:] if argv is None else argv))
@@ -562,9 +571,15 @@ def _run(argv: list[str]) -> int:
     debug = "--debug" in argv
     if debug:  # accepted anywhere on the line, as every command's --help says
         argv = ["--debug"] + [a for a in argv if a != "--debug"]
-    command = typer.main.get_command(app)
+    command = root_command()
+    if os.environ.get(COMPLETE_VAR):  # the shell asks for completions (typer's protocol)
+        try:
+            command.main(argv, prog_name="backprop", complete_var=COMPLETE_VAR)
+        except SystemExit as done:
+            return done.code or 0
     if argv in ([], ["--debug"]):  # no command: help on stderr, a usage error (clig.dev)
-        root = click.Context(command, info_name="backprop", help_option_names=["-h", "--help"])
+        root = command.context_class(command, info_name="backprop",
+                                     help_option_names=["-h", "--help"])
         print(command.get_help(root), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
@@ -577,15 +592,15 @@ def _run(argv: list[str]) -> int:
         if isinstance(done.__context__, BrokenPipeError):
             return output_failed(done.__context__)
         raise
-    except click.exceptions.Exit as done:  # typer.Exit, --help, --version
+    except typer.Exit as done:  # typer.Exit, --help, --version
         if done.exit_code == EXIT_INTERRUPTED:
             print("backprop: interrupted", file=sys.stderr)
         return done.exit_code
-    except click.UsageError as error:  # a bad option, a missing value
+    except UsageError as error:  # a bad option, a missing value
         return fail(InputError(error.format_message(), hint=usage_hint(error, argv)))
-    except click.ClickException as error:
+    except ClickException as error:
         return fail(InputError(error.format_message()))
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         print("backprop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BackpropError as error:

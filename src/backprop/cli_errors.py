@@ -13,9 +13,16 @@ import errno
 import os
 import sys
 
-import click
+import typer
 
 from backprop.errors import EXIT_BROKEN_PIPE, BackpropError, InputError, OutputError
+
+
+# typer names BadParameter but not its bases, click's UsageError (a bad command line) and
+# ClickException (any error click reports); typer carries its own click since 0.26, so
+# they are taken from BadParameter's class hierarchy rather than from a private module.
+UsageError = typer.BadParameter.__base__
+ClickException = UsageError.__base__
 
 
 def check_point_words(argv: list[str]) -> None:
@@ -60,13 +67,14 @@ def output_failed(error: OSError) -> int:
     return fail(OutputError(f"cannot write standard output: {error.strerror}"))
 
 
-def usage_hint(error: click.UsageError, argv: list[str]) -> str:
+def usage_hint(error: UsageError, argv: list[str]) -> str:
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "backprop"
-    if ctx is not None and isinstance(ctx.command, click.Group):  # a misspelt command?
+    commands = getattr(ctx.command, "commands", None) if ctx is not None else None
+    if commands is not None:  # a group: a misspelt command?
         word = next((a for a in argv if not a.startswith("-")), None)
-        if word is not None and word not in ctx.command.commands:
-            close = difflib.get_close_matches(word, list(ctx.command.commands), n=1)
+        if word is not None and word not in commands:
+            close = difflib.get_close_matches(word, list(commands), n=1)
             if close:
                 return f"did you mean '{close[0]}'?"
     bad = getattr(error, "option_name", "") or ""

@@ -11,38 +11,34 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Callable, List, Optional
 
-import click
 import typer
 
 from backprop.limits import Limits
 
 
-class WholeNumber(click.ParamType):
+def whole_number(value) -> int:
     """A limit: a whole number written 1000000 or 1e6 (ASCII digits only)."""
+    import re
+    from decimal import Decimal
 
-    name = "integer"
-
-    def convert(self, value, param, ctx):
-        import re
-        from decimal import Decimal
-
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        if re.fullmatch(r"[+-]?[0-9]+", text):
-            return int(text)
-        if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?([eE]\+?[0-9]{1,3})?", text):
-            number = Decimal(text)
-            if number == number.to_integral_value():
-                return int(number)
-        self.fail(f"{value!r} is not a whole number (write 1000000 or 1e6)", param, ctx)
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        return int(text)
+    if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?([eE]\+?[0-9]{1,3})?", text):
+        number = Decimal(text)
+        if number == number.to_integral_value():
+            return int(number)
+    raise typer.BadParameter(f"{value!r} is not a whole number (write 1000000 or 1e6)")
 
 
-COUNT = WholeNumber()
+# How an option takes a whole number: typer.Option(flag, **COUNT, help=...).
+COUNT = {"parser": whole_number, "metavar": "INTEGER"}
 
 
 def _count(flag: str, help: str):
-    return Annotated[int, typer.Option(flag, click_type=COUNT, help=help)]
+    return Annotated[int, typer.Option(flag, **COUNT, help=help)]
 
 
 # -- the limits: one alias per Limits field, its default the field's (docs/errors.md) ----
@@ -123,7 +119,7 @@ Cases = Annotated[str, typer.Argument(
     metavar="CASES", help="A YAML or CSV file of claims (docs/check.md); '-' reads YAML from "
                           "stdin.")]
 PathLimit = Annotated[int, typer.Option(
-    "--limit", click_type=COUNT, help="List the first K paths (the sum still covers every "
+    "--limit", **COUNT, help="List the first K paths (the sum still covers every "
                                       "path).")]
 Full = Annotated[bool, typer.Option("--full", help="Every weight entry, not per-layer "
                                                    "summaries.")]
@@ -146,7 +142,7 @@ Rtol = Annotated[float, typer.Option("--rtol", help="Relative tolerance of the c
 Atol = Annotated[float, typer.Option("--atol", help="Absolute tolerance of the check.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of the random point.")]
 Repeats = Annotated[int, typer.Option(
-    "--repeat", "--repeats", click_type=COUNT,
+    "--repeat", "--repeats", **COUNT,
     help="Time each mode in this many runs after a warm-up (median, best and spread shown; "
          "docs/performance.md).")]
 
@@ -196,17 +192,17 @@ NetHessian = Annotated[bool, typer.Option(
 NetVector = Annotated[Optional[List[str]], typer.Option(
     "--vector", help="H v's direction: w1=1,out.b[0]=0.5,*=0 (implies --hvp).")]
 DirectionSeed = Annotated[Optional[int], typer.Option(
-    "--direction-seed", click_type=COUNT,
+    "--direction-seed", **COUNT,
     help="H v along a seeded random unit direction (default 0; implies --hvp).")]
 Order = Annotated[int, typer.Option(
-    "--order", click_type=COUNT,
+    "--order", **COUNT,
     help="1: the three modes; 2: the Hessian's four pairings (fwd-rev, rev-rev, rev-fwd, "
          "fwd-fwd).")]
 
 # -- checkpointing reverse mode (issue 14, item 4; docs/checkpointing.md) ------------------
 
 Checkpoints = Annotated[Optional[int], typer.Option(
-    "--checkpoints", click_type=COUNT,
+    "--checkpoints", **COUNT,
     help="Checkpoint reverse mode with C stored states (the inputs' included): "
          "store-all, recompute-all, every-√n and binomial, each run (compare: a table "
          "more; scale: instead, the memory-time curve for 1..C states).")]
