@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 
@@ -30,6 +29,10 @@ from backprop.cli_options import (Atol, Cases, Engine, Explain, Family, Full,  #
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
 from backprop.cli_options import (Checkpoints, Eliminations, Order, OutFile,  # noqa: E402
                                   PlotHere, PlotOrOutFile)
+from backprop.cli_help import (CHECK_EPILOG, COMPARE_EPILOG, GRAD_EPILOG,  # noqa: E402
+                               GRAPH_EPILOG, HESSIAN_EPILOG, NET_EPILOG, PATHS_EPILOG,
+                               SCALE_EPILOG)
+from backprop.cli_io import plot_or_output, resolve_format, stdin_spec, writable  # noqa: E402
 from backprop.frontends.load import STDIN, read_graph  # noqa: E402
 from backprop.render.progress import progress_bar  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
@@ -64,17 +67,6 @@ def _root(
     """backprop: see, check and teach derivatives."""
 
 
-GRAD_EPILOG = """\b
-Examples:
-  backprop grad "sin(2*x+y)"                       # formulas
-  backprop grad "sin(2*x+y)" --at x=1,y=2          # numbers, checked by SymPy
-  backprop grad "a = 2*x + y; z = sin(a)" --json   # named intermediates, JSON
-  backprop grad "x*y" "x+y" "sin(x)" --at x=1,y=2  # a Jacobian
-  backprop grad -e "-x^2" --at x=3                 # an expression starting with -
-  echo "x^3" | backprop grad - --at x=2            # read standard input
-"""
-
-
 @app.command(epilog=GRAD_EPILOG)
 @with_limits("max_nodes", "max_depth", "max_paths", "max_ops", "max_bytes", "check_timeout")
 def grad(
@@ -96,7 +88,7 @@ def grad(
     **limits,
 ) -> None:
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
-    _writable(output)
+    writable(output)
     if program:
         return _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, output,
                              explain, Limits(**limits))
@@ -109,7 +101,7 @@ def grad(
     nonnegative("--rtol", rtol)
     nonnegative("--atol", atol)
     limits = Limits(**limits)
-    fmt = _format(out_format, ("text", "json", "markdown"), json_out)
+    fmt = resolve_format(out_format, ("text", "json", "markdown"), json_out)
     report = run_grad(read_graph(exprs, expr, limits), at=at, wrt=wrt, mode=mode,
                       run_check=not no_check, rtol=rtol, atol=atol, limits=limits,
                       strict=strict, picture=fmt == "markdown", explain=explain,
@@ -118,30 +110,6 @@ def grad(
 
     show_grad(report, fmt, output)
     _exit_for(report)
-
-
-def _format(out_format: str | None, formats: tuple[str, ...], json_out: bool = False,
-            csv_out: bool = False) -> str:
-    """The one format a command prints: --format (one of ``formats``, the first the
-    default), or its shorthand --json / --csv; two different ones are an error."""
-    shorthands = [name for name, on in (("json", json_out), ("csv", csv_out)) if on]
-    fmt = (out_format or (shorthands[0] if shorthands else formats[0])).strip().lower()
-    if fmt not in formats:
-        raise InputError(f"unknown format {out_format!r}", hint="formats: " + ", ".join(formats))
-    clash = [f"--{name}" for name in shorthands if name != fmt]
-    if clash:
-        raise InputError(f"{' and '.join(clash)} and --format {fmt} ask for two formats"
-                         if out_format else "--json and --csv ask for two formats",
-                         hint="give one")
-    return fmt
-
-
-def _writable(output: str | None) -> None:
-    """An -o FILE is checked before any work (and nothing is written anywhere else)."""
-    if output is not None:
-        from backprop.outfile import check_writable
-
-        check_writable(output)
 
 
 def _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, output, explain,
@@ -168,16 +136,6 @@ def _exit_for(report) -> None:
         raise NonFiniteError(report.strict_error)
 
 
-GRAPH_EPILOG = """\b
-Examples:
-  backprop graph "sin(x^2)+cos(x^2)"                           # a jaxpr-like listing
-  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 --format tree  # values and gradients
-  backprop graph "sin(2*x+y)" --at x=1,y=2 --format dot        # Graphviz source
-  backprop graph "sin(x^2)+cos(x^2)" --at x=0.5 -o g.svg       # drawn by Graphviz's dot
-  backprop graph "a = 2*x + y; z = sin(a)" --format mermaid    # for Markdown
-"""
-
-
 @app.command("graph", epilog=GRAPH_EPILOG)
 @with_limits("max_nodes", "max_depth", "max_bytes")
 def graph_command(
@@ -200,7 +158,7 @@ def graph_command(
 
     fmt = picture.format_for(out_format, output)
     limits = Limits(**limits)
-    _writable(output)
+    writable(output)
     if fmt == "png" and output is None and sys.stdout.isatty():
         raise InputError("png is binary and standard output is a terminal",
                          hint="write it to a file: -o graph.png")
@@ -208,18 +166,6 @@ def graph_command(
     from backprop.render.picture_text import show_graph
 
     show_graph(drawing, fmt, output)
-
-
-NET_EPILOG = """\b
-Examples:
-  backprop net examples/seed004.yaml                 # loss, gradients, cost, SymPy check
-  backprop net examples/seed004.yaml --param w5      # one weight and its paths to L
-  backprop net examples/two_two_two.yaml --mode all  # forward, paths and reverse side by side
-  backprop net examples/mnist_shaped.yaml            # 784-128-10: array engine, VJPs
-  backprop net examples/xor.yaml --full --json       # every entry, as JSON
-  backprop net examples/xor.yaml --hvp               # H v along a seeded random direction
-  backprop net examples/seed004.yaml --hessian       # the full Hessian over the parameters
-"""
 
 
 @app.command("net", epilog=NET_EPILOG)
@@ -247,12 +193,12 @@ def net_command(
     loss's Hessian times a direction (--hessian: the whole Hessian, small nets)."""
     from backprop.jobs.net import run_net
 
-    fmt = _format(out_format, ("text", "json"), json_out)
-    _writable(output)
+    fmt = resolve_format(out_format, ("text", "json"), json_out)
+    writable(output)
     limits = Limits(**limits)
     from backprop.jobs.net_hvp import request_for
 
-    spec, text = _stdin_spec(spec, limits)
+    spec, text = stdin_spec(spec, limits)
     with progress_bar(fmt if output is None else "file", "net") as heard:
         report = run_net(spec, mode=mode, params=param, engine=engine, run_check=not no_check,
                          limits=limits, strict=strict, progress=heard, text=text,
@@ -267,38 +213,7 @@ def net_command(
     _exit_for(report)
 
 
-def _plot_or_output(output: str | None, here: bool, fmt: str) -> tuple[str | None, str | None]:
-    """compare and scale: ``-o FILE.svg|png`` is the plot, drawn as well as the output
-    (docs/plots.md); any other FILE takes the output instead of standard output."""
-    from backprop.render import plot
-
-    plot_file = output if output is not None and plot.is_plot_path(output) else None
-    output = None if plot_file is not None else output
-    plot.check_plot_request(plot_file, here, fmt)
-    _writable(output)
-    return plot_file, output
-
-
-def _stdin_spec(spec: str, limits: Limits) -> tuple[str, str | None]:
-    """``net -``: the spec's YAML from standard input, named <stdin> in messages."""
-    if spec != "-":
-        return spec, None
-    from backprop.frontends.load import read_stdin
-
-    return STDIN, read_stdin(limits.max_bytes, "the spec")
-
-
 # -- paths, compare, scale (issue 3) ---------------------------------------------------------
-
-
-PATHS_EPILOG = """\b
-Examples:
-  backprop paths "sin(2*x+y)"                                   # each path, its partials, the sum
-  backprop paths "sin(2*x+y)" --at x=1,y=2                      # numbers
-  # seed 003: 32 paths, 32*x**31
-  backprop paths "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
-  backprop paths "sin(x^2)+cos(x^2)" --at x=1 --limit 1 --json  # the first path, JSON
-"""
 
 
 @app.command("paths", epilog=PATHS_EPILOG)
@@ -319,8 +234,8 @@ def paths_command(
     from backprop.jobs.paths import list_paths
 
     nonnegative("--limit", limit)
-    fmt = _format(out_format, ("text", "json"), json_out)
-    _writable(output)
+    fmt = resolve_format(out_format, ("text", "json"), json_out)
+    writable(output)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     listing = list_paths(graph, at=at, wrt=wrt, limit=limit, limits=limits)
@@ -329,19 +244,6 @@ def paths_command(
 
     show(fmt, listing, path=output, json=compare_json.paths_document,
          view=compare_view.render_paths)
-
-
-COMPARE_EPILOG = """\b
-Examples:
-  backprop compare "sin(2*x+y)" --at x=1,y=2         # reverse wins: 1 sweep
-  backprop compare "x*y" "x+y" "sin(x)" "x-y"        # a 4x2 Jacobian: forward wins
-  # seed 003: 32 paths; forward and reverse tie at 1 sweep
-  backprop compare "h1 = x*x; h2 = h1*h1; h3 = h2*h2; h4 = h3*h3; h5 = h4*h4"
-  backprop compare "sin(2*x+y)" --csv                # one CSV row per mode
-  backprop compare "sin(2*x+y)" --plot -o modes.svg  # bars: in the terminal, as SVG
-  backprop compare "sin(x1+x2)" "x1*x2+sin(x2)"      # several outputs: compressed sweeps
-  backprop compare "sin(x^2)+cos(x^2)" --eliminations  # vertex elimination orders
-"""
 
 
 @app.command("compare", epilog=COMPARE_EPILOG)
@@ -372,8 +274,8 @@ def compare_command(
     from backprop.render.show import show
 
     pairings.check_order(order, "compare")
-    fmt = _format(out_format, ("text", "json", "csv"), json_out, csv_out)
-    plot_file, output = _plot_or_output(output, plot_here, fmt)  # both checked before work
+    fmt = resolve_format(out_format, ("text", "json", "csv"), json_out, csv_out)
+    plot_file, output = plot_or_output(output, plot_here, fmt)  # both checked before work
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     job, document, csv, render = (
@@ -394,20 +296,6 @@ def compare_command(
 
     render = plot.deliver_plot(result, plot.compare_plot, plot_file, plot_here, render)
     show(fmt, result, path=output, json=document, csv=csv, view=render)
-
-
-SCALE_EPILOG = """\b
-Families: layered (seed 003, 2^L paths), chain (nested sin), wide (sum of
-x_i*y_i), fanout (x^1 + ... + x^n), mlp (3 dense tanh layers of width n),
-decay (s_k = 0.5*s_(k-1) + x_k*x_(k+1), n inputs), tridiag (n outputs,
-y_i = x_(i-1)*x_i + sin(x_i + x_(i+1)): 3 compressed sweeps at every n).
-Examples:
-  backprop scale layered --sizes 1:16                # paths double per layer
-  backprop scale wide --sizes 10:100:10              # forward pays a sweep per input
-  backprop scale mlp --sizes 1,2,4,8 --csv           # CSV: one row per size and mode
-  backprop scale layered --sizes 1:16 -o growth.svg  # the plot as SVG (or .png)
-  backprop scale decay --order 2 --max-ops 1e9       # the Hessian's pairings as n grows
-"""
 
 
 @app.command("scale", epilog=SCALE_EPILOG)
@@ -433,8 +321,8 @@ def scale_command(
     from backprop.render.show import show
 
     pairings.check_order(order, "scale")
-    fmt = _format(out_format, ("text", "json", "csv"), json_out, csv_out)
-    plot_file, output = _plot_or_output(output, False, fmt)  # both checked before work
+    fmt = resolve_format(out_format, ("text", "json", "csv"), json_out, csv_out)
+    plot_file, output = plot_or_output(output, False, fmt)  # both checked before work
     limits = Limits(**limits)
     job, document, csv, render = (
         (scale.scale_pairings, js.scale_pairings_document, js.scale_pairings_csv,
@@ -458,15 +346,6 @@ def scale_command(
     show(fmt, result, path=output, json=document, csv=csv, view=render)
 
 
-HESSIAN_EPILOG = """\b
-Examples:
-  backprop hessian "x^2*y + sin(y)" --at x=1,y=2                   # forward-over-reverse
-  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --mode all        # the four pairings' costs
-  backprop hessian "x^2*y + sin(y)"                                # formulas
-  backprop hessian "x^2*y + sin(y)" --at x=1,y=2 --vector x=1,y=0  # H v in one sweep
-"""
-
-
 @app.command("hessian", epilog=HESSIAN_EPILOG)
 @with_limits("max_nodes", "max_depth", "max_ops", "max_bytes", "check_timeout")
 def hessian_command(
@@ -486,8 +365,8 @@ def hessian_command(
 ) -> None:
     """The Hessian of a one-output EXPR by composing two sweeps (forward-over-reverse and
     the other three pairings): each pairing's exact cost, symmetry, H v, a SymPy check."""
-    fmt = _format(out_format, ("text", "json", "markdown"), json_out)
-    _writable(output)
+    fmt = resolve_format(out_format, ("text", "json", "markdown"), json_out)
+    writable(output)
     limits = Limits(**limits)
     graph = read_graph(exprs, expr, limits)
     from backprop.jobs.hessian import hessian
@@ -500,15 +379,6 @@ def hessian_command(
     if report.hvp is not None and report.hvp.status == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
     _exit_for(report)
-
-
-CHECK_EPILOG = """\b
-Examples:
-  backprop check examples/check/exercises.yaml                               # a table; exit 1: a wrong claim
-  backprop check examples/check/exercises.yaml --format junit -o report.xml  # CI test reports; exit 1
-  # a CI job summary (GitHub Actions: >> "$GITHUB_STEP_SUMMARY"); exit 1
-  backprop check examples/check/exercises.yaml --format markdown >> summary.md
-"""
 
 
 @app.command("check", epilog=CHECK_EPILOG)
@@ -527,8 +397,8 @@ def check_command(
     from backprop.render import claims_view as view
     from backprop.render.show import show
 
-    fmt = _format(out_format, ("text", "json", "markdown", "junit"), json_out)
-    _writable(output)
+    fmt = resolve_format(out_format, ("text", "json", "markdown", "junit"), json_out)
+    writable(output)
     limits = Limits(**limits)
     text = None
     if cases == "-":
