@@ -36,6 +36,9 @@ EXCEPTIONS = {
     "asin": "asin (its partial 1/sqrt(1 - x^2) is three nonscalar operations)",
     "acos": "acos (its partial is three nonscalar operations)",
     "atan": "atan (its partial 1/(1 + x^2) is two nonscalar operations)",
+    "erf": "erf (its partial 2 exp(-x^2)/sqrt(pi) is three nonscalar operations)",
+    "gelu": "gelu (its partial Phi(x) + x phi(x) is an erf, an exp and two products)",
+    "elu": "elu (its partial where(x > 0, 1, exp(x)) is a comparison, a where and an exp)",
 }
 
 
