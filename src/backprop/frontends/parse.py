@@ -262,6 +262,9 @@ class _Parser:
                         and self.prev.text == "(":
                     fn = operators[-1][1]
                     signature = call_signature(fn)
+                    if signature is None:  # a def's call (functions.py)
+                        arity = arity_of(self.defs, fn)
+                        signature = Call(arity, arity, f"{fn}(...)")
                     needs = "an argument" if signature.least == 1 else _arguments(signature)
                     raise self.fail(tok, f"{fn}() needs {needs}",
                                     f"write {signature.usage}")
@@ -350,9 +353,9 @@ class _Parser:
                                 f"write {signature.usage}")
         while len(operators) > at + 1:
             self.reduce(operators.pop(), operands)
-        if not user and _on_stack(fn, given + 2) < given + 2:  # fold as the arguments come, so that
-            right = operands.pop()               # max(a, b, c) is max(max(a, b), c) node
-            operands.append(self.node(open_tok, "max" if fn == "clip" else fn,  # for node
+        if not user and _on_stack(fn, given + 2) < given + 2:  # fold as the arguments
+            right = operands.pop()  # come, so that max(a, b, c) is max(max(a, b), c)
+            operands.append(self.node(open_tok, "max" if fn == "clip" else fn,
                                       operands.pop(), right))
         operators[at] = ("call", fn, given + 1, open_tok)
 
