@@ -7,7 +7,7 @@ same results, only slower (docs/performance.md); ``backprop --version`` names th
 
 import sys
 
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import BaseError, CCompilerError, CompileError
 
@@ -30,7 +30,15 @@ class build_ext_or_say_why(build_ext):
                 "reinstall.\n")
 
 
+# The examples ship inside the package as backprop.examples (``backprop examples`` lists,
+# prints and copies them after a wheel install); the folder stays examples/ in the repo.
+EXAMPLES = {"backprop.examples": "examples"}
+
 # _core_ops.h is generated from ops.py (python -m backprop.engine.cgen) and committed
-setup(ext_modules=[Extension("backprop.engine._core", ["src/backprop/engine/_core.c"],
+setup(packages=find_packages("src") + list(EXAMPLES),
+      package_dir={"": "src", **EXAMPLES},
+      package_data={"backprop.examples": ["*.md", "*.txt", "*.yaml", "*.sh", "check/*.yaml",
+                                          "errors/*.yaml"]},
+      ext_modules=[Extension("backprop.engine._core", ["src/backprop/engine/_core.c"],
                              depends=["src/backprop/engine/_core_ops.h"], optional=True)],
       cmdclass={"build_ext": build_ext_or_say_why})

@@ -13,7 +13,8 @@ from pathlib import Path
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 BY_COMMAND = {"grad": "grad", "grad --program": "program", "hessian": "hessian",
               "compare": "compare", "paths": "paths", "scale": "scale", "net": "net",
-              "check": "check", "scale --checkpoints": "checkpoint-curve"}
+              "check": "check", "scale --checkpoints": "checkpoint-curve",
+              "examples": "examples"}
 
 
 @lru_cache(maxsize=None)

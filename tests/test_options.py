@@ -32,7 +32,8 @@ STDIN_CALLS = {
     "check": (["check", "-"], "version: 1\nclaims:\n  - expr: x^2\n    derivative: {x: 2*x}\n"),
 }
 TIMED = {"compare", "scale", "check"}  # their outputs carry measured times
-OTHER_CALLS = {"scale": ["scale", "chain", "--sizes", "1,2", "--repeats", "1"]}
+OTHER_CALLS = {"scale": ["scale", "chain", "--sizes", "1,2", "--repeats", "1"],
+               "examples": ["examples"]}
 
 
 def _options(command) -> dict[str, object]:

@@ -29,10 +29,12 @@ from backprop.cli_options import (Atol, Cases, Engine, Explain, Family, Full,  #
 from backprop.cli_options import DirectionSeed, NetHessian, NetHvp, NetVector  # noqa: E402
 from backprop.cli_options import (Checkpoints, Eliminations, Order, OutFile,  # noqa: E402
                                   PlotHere, PlotOrOutFile)
-from backprop.cli_help import (CHECK_EPILOG, COMPARE_EPILOG, GRAD_EPILOG,  # noqa: E402
-                               GRAPH_EPILOG, HESSIAN_EPILOG, NET_EPILOG, PATHS_EPILOG,
-                               SCALE_EPILOG)
-from backprop.cli_io import plot_or_output, resolve_format, stdin_spec, writable  # noqa: E402
+from backprop.cli_help import (CHECK_EPILOG, COMPARE_EPILOG, EXAMPLES_EPILOG,  # noqa: E402
+                               GRAD_EPILOG, GRAPH_EPILOG, HESSIAN_EPILOG, NET_EPILOG,
+                               PATHS_EPILOG, SCALE_EPILOG)
+from backprop.cli_options import CopyTo, ExampleName  # noqa: E402
+from backprop.cli_io import (grad_program_output, plot_or_output, resolve_format,  # noqa: E402
+                             stdin_spec, writable)
 from backprop.frontends.load import STDIN, read_graph  # noqa: E402
 from backprop.render.progress import progress_bar  # noqa: E402
 from backprop.limits import Limits, nonnegative  # noqa: E402
@@ -90,8 +92,8 @@ def grad(
     """Differentiate EXPR: gradient (or Jacobian), each mode's cost, and a SymPy check."""
     writable(output)
     if program:
-        return _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, output,
-                             explain, Limits(**limits))
+        return grad_program_output(read_graph(exprs, expr, Limits(**limits)), at, wrt,
+                                   mode, json_out, out_format, output, explain)
     if at and not no_check:  # SymPy loads on the other core meanwhile
         from backprop.check import sympy_side
 
@@ -110,22 +112,6 @@ def grad(
 
     show_grad(report, fmt, output)
     _exit_for(report)
-
-
-def _grad_program(exprs, expr, at, wrt, mode, json_out, out_format, output, explain,
-                  limits) -> None:
-    """``grad --program``: the gradient program, listed or as JSON."""
-    fmt = (out_format or ("json" if json_out else "text")).strip().lower()
-    if fmt not in ("text", "json"):
-        raise InputError(f"--program prints text or json, not {fmt!r}", hint="--json")
-    if at or explain:
-        raise InputError(f"--program prints the program, not {'--at' if at else '--explain'}",
-                         hint="its values at a point: backprop graph EXPR --program --at ...")
-    from backprop.jobs.grad import grad_program
-    from backprop.render.program_view import show_program
-
-    show_program(grad_program(read_graph(exprs, expr, limits), wrt=wrt, mode=mode), fmt,
-                 output)
 
 
 def _exit_for(report) -> None:
@@ -410,6 +396,26 @@ def check_command(
          markdown=view.claims_markdown, junit=view.claims_junit)
     if report.failed:
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command("examples", epilog=EXAMPLES_EPILOG)
+def examples_command(name: ExampleName = None, copy: CopyTo = None, json_out: JsonOut = False,
+                     out_format: format_option("text", "json") = None,
+                     output: OutFile = None) -> None:
+    """List the runnable examples that the help texts name, print one, or copy them all
+    into a folder (they ship inside the package)."""
+    from backprop.jobs import examples as job
+    from backprop.render.examples_view import examples_document, render_examples
+    from backprop.render.show import show
+
+    fmt = resolve_format(out_format, ("text", "json"), json_out)
+    writable(output)
+    if copy is not None:
+        print(f"copied the examples into {job.copy_examples(copy)}")
+    elif name is not None:
+        show("text" if fmt == "json" else fmt, name, path=output, text=job.read_example)
+    else:
+        show(fmt, job.catalog(), path=output, view=render_examples, json=examples_document)
 
 
 COMPLETE_VAR = "_BACKPROP_COMPLETE"  # set by the script --install-completion installs

@@ -81,3 +81,11 @@ Examples:
   # a CI job summary (GitHub Actions: >> "$GITHUB_STEP_SUMMARY"); exit 1
   backprop check examples/check/exercises.yaml --format markdown >> summary.md
 """
+
+EXAMPLES_EPILOG = """\b
+Examples:
+  backprop examples                       # what each example shows
+  backprop examples seed004.yaml          # print one
+  backprop examples seed004.yaml | backprop net -   # run it without a copy
+  backprop examples --copy mine           # copy them all into mine/examples
+"""

@@ -54,3 +54,15 @@ def stdin_spec(spec: str, limits: Limits) -> tuple[str, str | None]:
     from backprop.frontends.load import read_stdin
 
     return STDIN, read_stdin(limits.max_bytes, "the spec")
+
+
+def grad_program_output(graph, at, wrt, mode, json_out, out_format, output, explain) -> None:
+    """``grad --program``: the gradient program, listed or as JSON."""
+    fmt = resolve_format(out_format, ("text", "json"), json_out)
+    if at or explain:
+        raise InputError(f"--program prints the program, not {'--at' if at else '--explain'}",
+                         hint="its values at a point: backprop graph EXPR --program --at ...")
+    from backprop.jobs.grad import grad_program
+    from backprop.render.program_view import show_program
+
+    show_program(grad_program(graph, wrt=wrt, mode=mode), fmt, output)

@@ -215,3 +215,10 @@ PlotOrOutFile = Annotated[Optional[str], typer.Option(
          "as well (png needs backprop[plot]).")]
 PlotHere = Annotated[bool, typer.Option(
     "--plot", help="Also draw each mode's operations as bars in the terminal view.")]
+
+# -- examples ---------------------------------------------------------------------------------
+
+ExampleName = Annotated[Optional[str], typer.Argument(
+    metavar="[NAME]", help="Print this example (seed004.yaml, check/exercises.yaml, ...).")]
+CopyTo = Annotated[Optional[str], typer.Option(
+    "--copy", metavar="DIR", help="Copy every example into DIR/examples.")]
