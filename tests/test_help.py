@@ -144,13 +144,9 @@ def test_example_runs_as_printed(name, line, status, example_runs):
 def test_completion_script_and_answers():
     """--show-completion prints the script that --install-completion installs; the shell
     then runs backprop with _BACKPROP_COMPLETE set and gets the candidates back."""
-    # typer finds the shell among the command's parent processes: run it from bash
-    import subprocess
-
-    from conftest import backprop_executable
-
-    script = subprocess.run(["bash", "-c", f"'{backprop_executable()}' --show-completion"],
-                            capture_output=True, text=True, timeout=60)
+    # what --show-completion prints once typer has found the shell among the parent
+    # processes (which depends on how the tests are started), asked for bash directly
+    script = run_cli(env={"_BACKPROP_COMPLETE": "source_bash"}, process=True)
     assert script.returncode == 0, script.stderr
     assert "_BACKPROP_COMPLETE=complete_bash" in script.stdout
     assert "complete " in script.stdout and "backprop" in script.stdout
