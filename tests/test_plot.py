@@ -318,12 +318,12 @@ def _run_with_stderr_on_a_terminal(*args: str) -> tuple[int, bytes, bytes]:
 
 def test_progress_bar_on_a_terminal_stderr_never_on_stdout():
     code, stdout, terminal = _run_with_stderr_on_a_terminal(
-        "scale", "chain", "--sizes", "1:40", "--repeats", "1")
+        "scale", "chain", "--sizes", "1:12", "--repeats", "1")
     assert code == 0
     assert b"scale chain: depth" in terminal  # the bar said where it was
     assert b"scale chain: depth" not in stdout and b"\x1b[" not in stdout
     code, stdout, terminal = _run_with_stderr_on_a_terminal(
-        "scale", "chain", "--sizes", "1:40", "--repeats", "1", "--json")
+        "scale", "chain", "--sizes", "1:12", "--repeats", "1", "--json")
     assert code == 0 and terminal == b""
     json.loads(stdout)
 
