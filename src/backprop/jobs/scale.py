@@ -200,15 +200,21 @@ class ScaleResult:
     fits: dict[str, dict[str, Fit]] = field(default_factory=dict)  # mode -> quantity -> fit
 
 
+def family_sizes(family: Family, sizes_text: str | None, limits: Limits,
+                 repeats: int) -> list[int]:
+    """--sizes (else the family's own) within --max-nodes, and --repeat at least 1."""
+    if repeats < 1:
+        raise InputError(f"--repeats must be at least 1 (got {repeats})")
+    return parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
+                       limits.max_nodes)
+
+
 def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | None = None,
           repeats: int = DEFAULT_REPEATS, seed: int = 0,
           budget: float = TIME_BUDGET, progress=None) -> ScaleResult:
     limits = limits or Limits()
     family = get_family(family_name)
-    sizes = parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
-                        limits.max_nodes)
-    if repeats < 1:
-        raise InputError(f"--repeats must be at least 1 (got {repeats})")
+    sizes = family_sizes(family, sizes_text, limits, repeats)
     warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1
     cost_modes(warm_up, evaluate(warm_up, random_point(warm_up, seed)), list(warm_up.inputs),
                limits, 1, budget)
@@ -282,10 +288,7 @@ def scale_pairings(family_name: str, sizes_text: str | None = None, *,
     limits = limits or Limits()
     family = get_family(family_name)
     check_grows_inputs(family)
-    sizes = parse_sizes(family.default_sizes if sizes_text is None else sizes_text, family,
-                        limits.max_nodes)
-    if repeats < 1:
-        raise InputError(f"--repeats must be at least 1 (got {repeats})")
+    sizes = family_sizes(family, sizes_text, limits, repeats)
     warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1
     cost_pairings(warm_up, random_point(warm_up, seed), limits, 1, budget)
     rows = []
