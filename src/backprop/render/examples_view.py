@@ -13,9 +13,8 @@ def render_examples(examples, console) -> None:
     for example in examples:
         table.add_row(escape(example.name), escape(example.about))
     console.print(table)
-    console.print("\nbackprop examples NAME prints one: backprop examples seed004.yaml | "
-                  "backprop net -\nbackprop examples --copy DIR copies them all into "
-                  "DIR/examples")
+    console.print("\nbackprop examples NAME prints one (to run a spec: | backprop net -)\n"
+                  "backprop examples --copy DIR copies them all into DIR/examples")
 
 
 def examples_document(examples) -> dict:
