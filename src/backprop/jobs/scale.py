@@ -209,6 +209,16 @@ def family_sizes(family: Family, sizes_text: str | None, limits: Limits,
                        limits.max_nodes)
 
 
+def sized_graphs(family: Family, sizes: list[int], seed: int, progress=None):
+    """Each size's graph and its seeded random point, telling ``progress(done, total,
+    label)`` (render/progress.py) as each begins."""
+    for done, size in enumerate(sizes):
+        if progress is not None:
+            progress(done, len(sizes), f"{family.size_name} {size:,}")
+        graph = family.build(size)
+        yield size, graph, random_point(graph, seed)
+
+
 def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | None = None,
           repeats: int = DEFAULT_REPEATS, seed: int = 0,
           budget: float = TIME_BUDGET, progress=None) -> ScaleResult:
@@ -219,11 +229,7 @@ def scale(family_name: str, sizes_text: str | None = None, *, limits: Limits | N
     cost_modes(warm_up, evaluate(warm_up, random_point(warm_up, seed)), list(warm_up.inputs),
                limits, 1, budget)
     rows = []
-    for size in sizes:
-        if progress is not None:  # progress(done, total, label): render/progress.py
-            progress(len(rows), len(sizes), f"{family.size_name} {size:,}")
-        graph = family.build(size)
-        point = random_point(graph, seed)
+    for size, graph, point in sized_graphs(family, sizes, seed, progress):
         values = evaluate(graph, point)
         _, evaluation = median_time(lambda: evaluate(graph, point, PYTHON), repeats, budget)
         costs = cost_modes(graph, values, list(graph.inputs), limits, repeats, budget)
@@ -292,11 +298,7 @@ def scale_pairings(family_name: str, sizes_text: str | None = None, *,
     warm_up = family.build(1)  # first calls pay one-time costs: keep them out of size 1
     cost_pairings(warm_up, random_point(warm_up, seed), limits, 1, budget)
     rows = []
-    for size in sizes:
-        if progress is not None:  # progress(done, total, label): render/progress.py
-            progress(len(rows), len(sizes), f"{family.size_name} {size:,}")
-        graph = family.build(size)
-        point = random_point(graph, seed)
+    for size, graph, point in sized_graphs(family, sizes, seed, progress):
         _, evaluation = median_time(lambda: evaluate(graph, point), repeats, budget)
         costs = cost_pairings(graph, point, limits, repeats, budget, refuse_all=False)
         costs = {name: cost if cost.pairing is None else
